@@ -1,0 +1,24 @@
+"""The general module: public facts about this Ugene and its message tables."""
+from ugene import PUBLIC, Context, Module, NoArgs, Reply, __version__
+
+module = Module("general", version="1.0.0", description="Public status and message tables of this gateway")
+
+
+@module.param("status", access=PUBLIC, get=True)
+async def status(ctx: Context, args: NoArgs) -> Reply:
+    """The runtime switches and the application's name, default language and version."""
+    switches = await ctx.switches()
+    return Reply.data({
+        "Config": {
+            "comfirmation-email": switches.get("comfirmation-email", True),
+            "allow-registration": switches.get("allow-registration", True),
+            "sendmail-delete-user": switches.get("sendmail-delete-user", True),
+        },
+        "App": {"app-name": "Ugene", "default-language": ctx.settings.default_language, "version": __version__},
+    })
+
+
+@module.param("messages", access=PUBLIC, get=True)
+async def messages(ctx: Context, args: NoArgs) -> Reply:
+    """Every code's text in the request's language."""
+    return Reply.data(dict(ctx.services.messages.table(ctx.language)))

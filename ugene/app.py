@@ -1,0 +1,164 @@
+"""The aiohttp application: routes for the three doors, health and metrics, and the lifecycle."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+from aiohttp import web
+
+from . import doors
+from .clock import Clock
+from .codes import Code
+from .db import create_pool
+from .dispatcher import Dispatcher, Outcome
+from .errors import UgeneError
+from .messages import load_messages
+from .keys import DISPATCHER, METRICS, REQUEST_ID, RUN_SENDER, SERVICES
+from .metrics import CONTENT_TYPE, Metrics
+from .outbox import FolderTransport, Sender, SmtpTransport
+from .registry import Registry, discover
+from .resources import messages_dir
+from .services import Services, build_services
+from .settings import Settings
+
+log = logging.getLogger("ugene")
+
+
+def build_registry(settings: Settings) -> Registry:
+    return discover(settings.modules_dir)
+
+
+def create_app(settings: Settings, *, registry: Registry | None = None, clock: Clock | None = None,
+               run_sender: bool = True) -> web.Application:
+    """An app serving `settings.database_url`; the schema must already be applied (`ugene migrate`)."""
+    registry = registry or build_registry(settings)
+    messages = load_messages([messages_dir(), *registry.message_dirs()], registry.codes, settings.default_language)
+    services = build_services(settings, registry, messages, clock or Clock())
+    app = web.Application(middlewares=[request_middleware], client_max_size=1024 ** 3)
+    app[SERVICES] = services
+    app[DISPATCHER] = Dispatcher(services)
+    app[METRICS] = Metrics()
+    app[RUN_SENDER] = run_sender
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_mail_sender)
+    app.router.add_post("/api", post_api)
+    app.router.add_put("/api", put_api)
+    app.router.add_get("/api/{module}/{param}/{language}", get_api)
+    app.router.add_get("/api/{module}/{param}", get_api)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_route("*", "/api", not_found)
+    app.router.add_route("*", "/api/{tail:.*}", not_found)
+    return app
+
+
+async def _database(app: web.Application):
+    services: Services = app[SERVICES]
+    s = services.settings
+    services.pool = await create_pool(s.database_url, min_size=s.pool_min, max_size=s.pool_max)
+    yield
+    await services.pool.close()
+    services.passwords.close()
+
+
+async def _mail_sender(app: web.Application):
+    services: Services = app[SERVICES]
+    s = services.settings
+    if not app[RUN_SENDER]:
+        yield
+        return
+    transport = SmtpTransport(s) if s.smtp_enabled else FolderTransport(s.mail_dir)
+    services.sender = Sender(services.pool, services.clock, transport, mail_from=s.mail_from,
+                             max_attempts=s.mail_max_attempts, retry_base=s.mail_retry_base_seconds)
+    task = asyncio.create_task(services.sender.run())
+    yield
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    await services.sender.release()
+
+
+@web.middleware
+async def request_middleware(request: web.Request, handler):
+    """Request id on every response; nothing but an envelope ever leaves `/api`."""
+    request[REQUEST_ID] = doors.new_request_id()
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api"):
+            raise
+        response = envelope_response(request, _failure(request, Code.MALFORMED_REQUEST))
+    except Exception:
+        log.exception("request %s: transport error on %s", request[REQUEST_ID], request.path)
+        response = envelope_response(request, _failure(request, Code.INTERNAL_ERROR))
+    response.headers["X-Request-Id"] = request[REQUEST_ID]
+    return response
+
+
+def _failure(request: web.Request, code) -> Outcome:
+    return request.app[DISPATCHER].failure(code, request.app[SERVICES].messages.default)
+
+
+def envelope_response(request: web.Request, outcome: Outcome) -> web.Response:
+    response = web.Response(body=json.dumps(outcome.body, ensure_ascii=False, separators=(",", ":")),
+                            status=outcome.status, content_type="application/json", headers=outcome.headers)
+    return response
+
+
+async def _answer(request: web.Request, make_call) -> web.Response:
+    started = time.perf_counter()
+    call = None
+    try:
+        call = await make_call(request)
+        outcome = await request.app[DISPATCHER].dispatch(call)
+    except UgeneError as error:
+        outcome = request.app[DISPATCHER].failure(error.code, request.app[SERVICES].messages.default)
+    finally:
+        if call is not None and call.upload is not None:
+            call.upload.path.unlink(missing_ok=True)   # kept files were moved away by the handler
+    registry = request.app[SERVICES].registry
+    known = call is not None and registry.find(call.module, call.param) is not None
+    request.app[METRICS].observe(call.module if known else "-", call.param if known else "-",
+                                   outcome.code, time.perf_counter() - started)
+    return envelope_response(request, outcome)
+
+
+async def post_api(request: web.Request) -> web.Response:
+    return await _answer(request, doors.post_call)
+
+
+async def get_api(request: web.Request) -> web.Response:
+    async def make(req):
+        return doors.get_call(req)
+    return await _answer(request, make)
+
+
+async def put_api(request: web.Request) -> web.Response:
+    return await _answer(request, doors.put_call)
+
+
+async def not_found(request: web.Request) -> web.Response:
+    return envelope_response(request, _failure(request, Code.MALFORMED_REQUEST))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        async with request.app[SERVICES].pool.acquire(timeout=2) as conn:
+            await asyncio.wait_for(conn.fetchval("SELECT 1"), 2)
+    except Exception:
+        return web.json_response({"status": "unavailable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = await request.app[METRICS].render(request.app[SERVICES].pool)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -1,0 +1,193 @@
+"""`ugene serve | migrate | create-admin | modules` (protocol §7)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+
+import asyncpg
+from aiohttp import web
+
+from .accounts import create_user
+from .app import build_registry, create_app
+from .clock import Clock
+from .db import apply_schema
+from .embedded_pg import EmbeddedPostgres, PostgresMissing
+from .errors import UgeneError
+from .logs import AccessLogger, setup_logging
+from .passwords import Passwords, generate_password, password_problem
+from .registry import RegistryError
+from .settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ugene", description="Ugene user-management gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="apply the schema, start the mail sender, serve")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    sub.add_parser("migrate", help="apply schema.sql and the plugins' schemas")
+    admin = sub.add_parser("create-admin", help="create a completed admin account")
+    admin.add_argument("--uname", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password")
+    sub.add_parser("modules", help="list the loaded modules and their params")
+    args = parser.parse_args(argv)
+    setup_logging()
+    overrides = {k: v for k, v in vars(args).items() if k in ("host", "port", "workers") and v is not None}
+    settings = Settings.from_env(**overrides)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except (RegistryError, PostgresMissing) as exc:
+        print(f"ugene: {exc}", file=sys.stderr)
+        return 1
+
+
+class Database:
+    """The configured database, or the embedded one started (and later stopped) for this command."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.embedded = None
+
+    def __enter__(self) -> Settings:
+        if self.settings.database_url:
+            return self.settings
+        self.embedded = EmbeddedPostgres(self.settings.data_dir / "pg")
+        return self.settings.with_(database_url=self.embedded.start())
+
+    def __exit__(self, *exc) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+async def _prepare(settings: Settings, registry) -> None:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await apply_schema(conn, registry.schema_files())
+    finally:
+        await conn.close()
+
+
+async def _first_admin(settings: Settings) -> str | None:
+    """Create `admin` on a database without any admin account; returns its generated password."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM ugene_user WHERE is_admin)"):
+            return None
+        password = generate_password()
+        await _create_admin(conn, settings, "admin", "admin@ugene.local", password)
+        return password
+    finally:
+        await conn.close()
+
+
+async def _create_admin(conn, settings: Settings, uname: str, email: str, password: str) -> None:
+    passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
+    try:
+        digest = await passwords.hash(password)
+    finally:
+        passwords.close()
+    async with conn.transaction():
+        await create_user(conn, Clock(), username=uname, email=email, password_hash=digest, completed=True,
+                          is_admin=True, language=settings.default_language)
+
+
+def cmd_migrate(settings: Settings, args) -> int:
+    registry = build_registry(settings)
+    with Database(settings) as ready:
+        asyncio.run(_prepare(ready, registry))
+    print("schema applied")
+    return 0
+
+
+def cmd_create_admin(settings: Settings, args) -> int:
+    from .accounts import valid_email, valid_username
+    if not valid_username(args.uname):
+        print("ugene: invalid username (3-32 of A-Z a-z 0-9 . _ -)", file=sys.stderr)
+        return 1
+    if not valid_email(args.email):
+        print("ugene: invalid email address", file=sys.stderr)
+        return 1
+    password = args.password or generate_password()
+    if args.password and password_problem(args.password):
+        print("ugene: password too weak (8-128 characters, a digit, lower and upper case, not common)",
+              file=sys.stderr)
+        return 1
+    registry = build_registry(settings)
+    with Database(settings) as ready:
+        asyncio.run(_prepare(ready, registry))
+
+        async def create():
+            conn = await asyncpg.connect(ready.database_url)
+            try:
+                await _create_admin(conn, ready, args.uname, args.email, password)
+            finally:
+                await conn.close()
+        try:
+            asyncio.run(create())
+        except UgeneError as error:
+            print(f"ugene: cannot create the admin: {'username' if error.code.value == '001401' else 'email'}"
+                  " already taken", file=sys.stderr)
+            return 1
+    print(f"admin {args.uname} created" + ("" if args.password else f"; password: {password}"))
+    return 0
+
+
+def cmd_modules(settings: Settings, args) -> int:
+    registry = build_registry(settings)
+    for module in registry.modules.values():
+        print(f"{module.name} {module.version} - {module.description}")
+        for param in module.params.values():
+            print(f"  {param.name:<22} {str(param.access):<10} {','.join(param.doors):<14} {param.description}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    registry = build_registry(settings)
+    with Database(settings) as ready:
+        asyncio.run(_prepare(ready, registry))
+        password = asyncio.run(_first_admin(ready))
+        if password:
+            print(f"created the account `admin` with the password {password} (shown once)", flush=True)
+        if ready.workers <= 1:
+            run_worker(ready)
+        else:
+            run_workers(ready)
+    return 0
+
+
+def run_worker(settings: Settings) -> None:
+    """One worker process: serve until SIGTERM/SIGINT, then finish requests in flight and stop."""
+    setup_logging()
+    app = create_app(settings)
+    print(f"ugene serving on http://{settings.host}:{settings.port} (pid {os.getpid()})", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, reuse_port=settings.workers > 1,
+                shutdown_timeout=settings.shutdown_timeout, access_log_class=AccessLogger, print=None,
+                handle_signals=True)
+
+
+def run_workers(settings: Settings) -> None:
+    """N processes sharing the port (SO_REUSEPORT); this parent only forwards signals and waits."""
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=run_worker, args=(settings,), daemon=False) for _ in range(settings.workers)]
+    for worker in workers:
+        worker.start()
+
+    def forward(signum, frame):
+        for worker in workers:
+            if worker.is_alive():
+                os.kill(worker.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for worker in workers:
+        worker.join()
+
+
+COMMANDS = {"serve": cmd_serve, "migrate": cmd_migrate, "create-admin": cmd_create_admin, "modules": cmd_modules}

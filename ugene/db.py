@@ -1,0 +1,30 @@
+"""The database: an asyncpg pool and the idempotent schema, applied under an advisory lock."""
+from __future__ import annotations
+
+import asyncpg
+
+from .resources import schema_path
+
+# Several workers (or a CLI command) may start at once; only one applies the schema at a time.
+_SCHEMA_LOCK = 0x75_67_65_6E_65
+
+
+async def apply_schema(conn, extra_files=()) -> None:
+    """Apply `schema.sql` and each plugin's schema file."""
+    await conn.execute("SELECT pg_advisory_lock($1)", _SCHEMA_LOCK)
+    try:
+        for path in (schema_path(), *extra_files):
+            await conn.execute(path.read_text(encoding="utf-8"))
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _SCHEMA_LOCK)
+
+
+async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                     command_timeout=30, max_inactive_connection_lifetime=300)
+
+
+# Errors that mean "the database is not there right now" (002008), not a bug in a handler.
+UNAVAILABLE = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError,
+               asyncpg.InterfaceError, asyncpg.AdminShutdownError, asyncpg.TooManyConnectionsError,
+               asyncpg.ConnectionFailureError, TimeoutError)

@@ -1,0 +1,159 @@
+"""One call, one straight path: route -> session and access -> arguments -> handler -> envelope.
+
+The order of checks is protocol §8's. Access rules are data on the param and are checked here,
+never inside handlers.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from .codes import Code
+from .context import Context, Reply, Upload
+from .db import UNAVAILABLE
+from .errors import UgeneError
+from .registry import Param
+
+log = logging.getLogger("ugene.dispatch")
+
+
+@dataclass
+class Call:
+    """A request, whatever door it came through."""
+
+    module: object
+    param: object
+    args: object
+    language: object
+    token: str | None
+    door: str                                  # post | get | put
+    ip: str | None = None
+    user_agent: str | None = None
+    request_id: str = ""
+    upload: Upload | None = None
+
+
+@dataclass
+class Outcome:
+    """What the transport turns into an HTTP response."""
+
+    body: dict
+    status: int
+    headers: dict = field(default_factory=dict)
+    code: str = ""                              # for metrics
+
+
+class Dispatcher:
+    def __init__(self, services):
+        self.services = services
+        self.registry = services.registry
+        self.messages = services.messages
+
+    async def dispatch(self, call: Call) -> Outcome:
+        language = self.messages.language(call.language)
+        session = None
+        try:
+            param = self._route(call)
+            pool = self.services.pool
+            async with pool.acquire(timeout=self.services.settings.pool_acquire_timeout) as conn:
+                session = await self._session(conn, call.token) if call.token else None
+                self._check_access(param.access, session)
+                args = self._arguments(param, call.args)
+                ctx = Context(self.services, conn, session, language, call.ip, call.user_agent,
+                              call.request_id, call.upload)
+                reply = await self._run(conn, param, ctx, args)
+            for callback in ctx._after_commit:
+                callback()
+            return self.success(reply, language, session)
+        except UgeneError as error:
+            return self.failure(error.code, language, session, error.details, error.retry_after)
+        except UNAVAILABLE + (asyncio.TimeoutError,) as exc:
+            log.warning("request %s: database unavailable (%s)", call.request_id, type(exc).__name__)
+            return self.failure(Code.SERVICE_UNAVAILABLE, language, session, retry_after=2)
+        except Exception:
+            log.exception("request %s: internal error in %s/%s", call.request_id, call.module, call.param)
+            return self.failure(Code.INTERNAL_ERROR, language, session)
+
+    def _route(self, call: Call) -> Param:
+        if not isinstance(call.module, str) or not isinstance(call.param, str) or not call.module or not call.param:
+            raise UgeneError(Code.MALFORMED_REQUEST)
+        if call.module not in self.registry.modules:
+            raise UgeneError(Code.MODULE_NOT_FOUND)
+        param = self.registry.find(call.module, call.param)
+        if param is None or call.door not in param.doors:
+            raise UgeneError(Code.PARAM_NOT_FOUND)
+        return param
+
+    async def _session(self, conn, token: str):
+        return await self.services.sessions.resolve(conn, token)
+
+    @staticmethod
+    def _check_access(access, session) -> None:
+        if access.kind == "public":
+            return
+        if access.kind == "admin":
+            if session is None:
+                raise UgeneError(Code.ADMIN_SESSION_REQUIRED)
+            if not session.completed:
+                raise UgeneError(Code.SESSION_NOT_COMPLETED)
+            if not session.user["is_admin"] and access.permission not in (session.permissions or ()):
+                raise UgeneError(Code.ADMIN_FUNCTION_DENIED)
+            return
+        if session is None:
+            raise UgeneError(Code.SESSION_INVALID)
+        if access.kind == "session" and not session.completed:
+            raise UgeneError(Code.SESSION_NOT_COMPLETED)
+
+    @staticmethod
+    def _arguments(param: Param, raw):
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise UgeneError(Code.INVALID_ARGUMENTS, details=[{"arg": "args", "problem": "dict_type"}])
+        try:
+            return param.args_model.model_validate(raw)
+        except ValidationError as exc:
+            details = [{"arg": ".".join(str(p) for p in err["loc"]) or "args", "problem": err["type"]}
+                       for err in exc.errors(include_url=False, include_context=False, include_input=False)]
+            raise UgeneError(Code.INVALID_ARGUMENTS, details=details) from None
+
+    @staticmethod
+    async def _run(conn, param: Param, ctx: Context, args) -> Reply:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            reply = await param.handler(ctx, args)
+        except UgeneError as error:
+            await (transaction.commit() if error.commit else transaction.rollback())
+            raise
+        except BaseException:
+            await transaction.rollback()
+            raise
+        await transaction.commit()
+        if not isinstance(reply, Reply):
+            raise TypeError(f"{param.module}/{param.name} returned {type(reply).__name__}, not Reply")
+        return reply
+
+    # Envelopes (protocol §2)
+
+    def success(self, reply: Reply, language: str, session) -> Outcome:
+        answer = dict(reply.answer)
+        if "message" in answer:
+            answer["text"] = self.messages.text(answer["message"], language)
+        current = reply.session or session
+        body = {"success": 1, "answer": answer, "timestamp": int(self.services.clock.time()),
+                "language": language, "session": current.envelope() if current else {}}
+        return Outcome(body, 200, dict(reply.headers), answer.get("message", "100000"))
+
+    def failure(self, code, language: str, session=None, details=None, retry_after=None) -> Outcome:
+        value = code.value if hasattr(code, "value") else str(code)
+        body = {"success": 0, "error": value, "text": self.messages.text(value, language)}
+        if value == Code.INVALID_ARGUMENTS.value:
+            body["details"] = details or []
+        body.update({"timestamp": int(self.services.clock.time()), "language": language,
+                     "session": session.envelope() if session else {}})
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
+        return Outcome(body, getattr(code, "http", 400), headers, value)

@@ -1,0 +1,168 @@
+"""The transport adapters: one per door, each turning an HTTP request into a `Call`, nothing else."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+
+from .codes import Code
+from .context import Upload
+from .dispatcher import Call
+from .errors import UgeneError
+from .keys import REQUEST_ID, SERVICES
+
+FIELD_LIMIT = 1024   # bytes of a multipart text field (module, param, type, language)
+
+
+def request_token(request: web.Request) -> str | None:
+    """The bearer token from `X-Authorization-Token` or `Authorization`; never from the query string."""
+    value = request.headers.get("X-Authorization-Token") or request.headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else value.strip()
+
+
+def client_ip(request: web.Request, trusted: tuple) -> str | None:
+    """The peer address; `X-Forwarded-For` is believed only when the peer is a trusted proxy."""
+    peer = request.remote
+    if not trusted or not peer or not _is_trusted(peer, trusted):
+        return peer
+    chain = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    for hop in reversed(chain):   # the right-most address that is not one of our proxies
+        if not _is_trusted(hop, trusted):
+            return hop
+    return peer
+
+
+def _is_trusted(address: str, trusted: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def base_call(request: web.Request, door: str, module, param, args, language) -> Call:
+    app = request.app
+    return Call(module, param, args, language, request_token(request), door,
+                ip=client_ip(request, app[SERVICES].settings.trusted_proxies),
+                user_agent=request.headers.get("User-Agent"), request_id=request[REQUEST_ID])
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, refusing (002007) as soon as it passes `limit`, before reading the rest."""
+    if request.content_length is not None and request.content_length > limit:
+        raise UgeneError(Code.REQUEST_TOO_LARGE)
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            raise UgeneError(Code.REQUEST_TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def post_call(request: web.Request) -> Call:
+    """`POST /api` with a JSON envelope."""
+    body = await read_limited(request, request.app[SERVICES].settings.max_body_bytes)
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise UgeneError(Code.MALFORMED_REQUEST) from None
+    if not isinstance(envelope, dict):
+        raise UgeneError(Code.MALFORMED_REQUEST)
+    if "module" not in envelope or "param" not in envelope:
+        raise UgeneError(Code.MALFORMED_REQUEST)
+    return base_call(request, "post", envelope["module"], envelope["param"], envelope.get("args", {}),
+                     envelope.get("language"))
+
+
+def get_call(request: web.Request) -> Call:
+    """`GET /api/{module}/{param}/{language}?arg=value`: the query string becomes `args`."""
+    info = request.match_info
+    return base_call(request, "get", info["module"], info["param"], dict(request.query), info.get("language"))
+
+
+async def put_call(request: web.Request) -> Call:
+    """`PUT /api` multipart: text fields plus `source`, streamed to disk under a size limit."""
+    services = request.app[SERVICES]
+    ceiling = upload_ceiling(services.registry, services.settings)
+    if request.content_length is not None and request.content_length > ceiling + 65536:
+        raise UgeneError(Code.FILE_REJECTED)
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError, KeyError):
+        raise UgeneError(Code.MALFORMED_REQUEST) from None
+    fields: dict[str, str] = {}
+    upload = None
+    try:
+        while (part := await reader.next()) is not None:
+            if part.name == "source" and upload is None:
+                limit = _limit_for(services, fields, ceiling)
+                upload = await _stream_file(part, services.files.incoming, limit)
+            elif part.name:
+                fields[part.name] = await _read_field(part)
+    except UgeneError:
+        if upload is not None:
+            upload.path.unlink(missing_ok=True)
+        raise
+    except ValueError:
+        if upload is not None:
+            upload.path.unlink(missing_ok=True)
+        raise UgeneError(Code.MALFORMED_REQUEST) from None
+    if upload is not None:
+        upload.kind = fields.get("type", "")
+    args = {k: v for k, v in fields.items() if k not in ("module", "param", "type", "language")}
+    call = base_call(request, "put", fields.get("module"), fields.get("param"), args, fields.get("language"))
+    call.upload = upload
+    return call
+
+
+def upload_ceiling(registry, settings) -> int:
+    """The largest upload any PUT param accepts: the limit while the param is not known yet."""
+    limits = [p.max_upload(settings) for m in registry.modules.values() for p in m.params.values()
+              if p.put and p.max_upload]
+    return max(limits, default=settings.file_max_bytes)
+
+
+def _limit_for(services, fields: dict, ceiling: int) -> int:
+    param = services.registry.find(fields.get("module"), fields.get("param"))
+    if param is not None and param.put and param.max_upload:
+        return param.max_upload(services.settings)
+    return ceiling
+
+
+async def _read_field(part) -> str:
+    data = bytearray()
+    while chunk := await part.read_chunk(1024):
+        data += chunk
+        if len(data) > FIELD_LIMIT:
+            raise UgeneError(Code.MALFORMED_REQUEST)
+    return data.decode("utf-8", errors="replace")
+
+
+async def _stream_file(part, folder, limit: int) -> Upload:
+    fd, name = tempfile.mkstemp(dir=folder, prefix="up-")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await part.read_chunk(65536):
+                size += len(chunk)
+                if size > limit:
+                    raise UgeneError(Code.FILE_REJECTED)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Upload(Path(name), part.filename or "", part.headers.get("Content-Type", "application/octet-stream"),
+                  size, "")
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(8)

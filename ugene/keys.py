@@ -1,0 +1,8 @@
+"""Typed keys of the aiohttp application and request state."""
+from aiohttp import web
+
+SERVICES = web.AppKey("services", object)
+DISPATCHER = web.AppKey("dispatcher", object)
+METRICS = web.AppKey("metrics", object)
+RUN_SENDER = web.AppKey("run_sender", bool)
+REQUEST_ID = web.RequestKey("request_id", str)

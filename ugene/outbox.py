@@ -1,0 +1,163 @@
+"""Mail: written to the outbox in the request's transaction, delivered by a sender with retries.
+
+Nothing is lost when the mail server is down: a row stays queued until it is sent, or is marked
+abandoned with the last error after `mail_max_attempts` tries.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+import aiosmtplib
+
+from .clock import Clock
+
+log = logging.getLogger("ugene.mail")
+CLAIM_SECONDS = 120
+
+
+class Outbox:
+    """Queue mails inside the caller's transaction."""
+
+    def __init__(self, clock: Clock, messages):
+        self.clock = clock
+        self.messages = messages
+
+    async def enqueue(self, conn, template: str, recipient: str, language: str, *, user_id: int | None = None,
+                      attachment: tuple[str, bytes] | None = None, **values) -> int:
+        subject, body = self.messages.mail(template, language, **values)
+        now = self.clock.now()
+        name, data = attachment if attachment else (None, None)
+        return await conn.fetchval(
+            """INSERT INTO ugene_outbox (user_id, recipient, template, language, subject, body,
+                   attachment_name, attachment, next_attempt_at, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id""",
+            user_id, recipient, template, language, subject, body, name, data, now)
+
+
+def build_message(row, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row["recipient"]
+    message["Subject"] = row["subject"]
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="ugene.local")
+    message.set_content(row["body"])
+    if row["attachment_name"]:
+        message.add_attachment(bytes(row["attachment"]), maintype="application", subtype="json",
+                               filename=row["attachment_name"])
+    return message
+
+
+class SmtpTransport:
+    def __init__(self, settings):
+        self.s = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(
+            message, hostname=self.s.smtp_host, port=self.s.smtp_port, username=self.s.smtp_user,
+            password=self.s.smtp_password, use_tls=self.s.smtp_tls == "tls",
+            start_tls=True if self.s.smtp_tls == "starttls" else False, timeout=15)
+
+
+class FolderTransport:
+    """No SMTP configured: mails become .eml files, and their links are shown on the console."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    async def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self._stamp()}-{secrets.token_hex(4)}.eml"
+        path.write_bytes(message.as_bytes())
+        body = message.get_body(("plain",))
+        links = re.findall(r"^https?://\S+$", body.get_content() if body else "", re.M)
+        print(f"mail to {message['To']}: {message['Subject']} ({path.name})", flush=True)
+        for link in links:
+            print(f"  {link}", flush=True)
+
+    @staticmethod
+    def _stamp() -> str:
+        import time
+        return time.strftime("%Y%m%d-%H%M%S")
+
+
+class Sender:
+    """Claims due mails with FOR UPDATE SKIP LOCKED, so any number of workers can run one."""
+
+    def __init__(self, pool, clock: Clock, transport, *, mail_from: str, max_attempts: int,
+                 retry_base: float, poll_seconds: float = 1.0):
+        self.pool, self.clock, self.transport = pool, clock, transport
+        self.mail_from, self.max_attempts, self.retry_base = mail_from, max_attempts, retry_base
+        self.poll_seconds = poll_seconds
+        self.wake = asyncio.Event()
+        self._claimed: set[int] = set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be down: try again on the next tick
+                log.warning("mail sender: %s", type(exc).__name__)
+                sent = 0
+            if sent:
+                continue
+            try:
+                await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self.wake.clear()
+
+    async def deliver_due(self, limit: int = 20) -> int:
+        now = self.clock.now()
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                """UPDATE ugene_outbox SET claimed_until = $2, attempts = attempts + 1
+                   WHERE id IN (SELECT id FROM ugene_outbox
+                                WHERE state = 'queued' AND next_attempt_at <= $1
+                                  AND (claimed_until IS NULL OR claimed_until < $1)
+                                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                   RETURNING *""", now, now + timedelta(seconds=CLAIM_SECONDS), limit)
+            for row in rows:
+                self._claimed.add(row["id"])
+                await self._deliver(conn, row)
+                self._claimed.discard(row["id"])
+        return len(rows)
+
+    async def _deliver(self, conn, row) -> None:
+        try:
+            await self.transport.send(build_message(row, self.mail_from))
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if row["attempts"] >= self.max_attempts:
+                log.error("mail %s abandoned after %s attempts: %s", row["id"], row["attempts"], error)
+                await conn.execute(
+                    "UPDATE ugene_outbox SET state = 'abandoned', last_error = $2, claimed_until = NULL WHERE id = $1",
+                    row["id"], error)
+            else:
+                delay = self.retry_base * 2 ** (row["attempts"] - 1)
+                await conn.execute(
+                    """UPDATE ugene_outbox SET next_attempt_at = $2, last_error = $3, claimed_until = NULL
+                       WHERE id = $1""", row["id"], self.clock.now() + timedelta(seconds=delay), error)
+            return
+        await conn.execute(
+            "UPDATE ugene_outbox SET state = 'sent', sent_at = $2, claimed_until = NULL WHERE id = $1",
+            row["id"], self.clock.now())
+
+    async def release(self) -> None:
+        """On shutdown: give back claims of mails not yet sent, so another worker takes them at once."""
+        if not self._claimed:
+            return
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                """UPDATE ugene_outbox SET claimed_until = NULL, attempts = greatest(attempts - 1, 0)
+                   WHERE id = ANY($1::bigint[]) AND state = 'queued'""", list(self._claimed))
+        self._claimed.clear()
