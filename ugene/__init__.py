@@ -3,6 +3,7 @@ from pydantic import Field
 
 from .accounts import account_view, config_view, create_user, find_by_login, find_by_uid, active_admins, \
     valid_email, valid_username
+from . import otp
 from .clock import unix
 from .codes import Code, PluginCode
 from .context import Context, Reply, Upload
@@ -17,5 +18,5 @@ __all__ = [
     "Args", "Code", "Context", "Field", "Module", "NoArgs", "PARTIAL_SESSION", "PUBLIC", "PluginCode", "Reply",
     "SESSION", "Session", "UgeneError", "Upload", "account_view", "active_admins", "admin", "config_view",
     "create_user", "find_by_login", "find_by_uid", "generate_password", "password_problem", "unix",
-    "valid_email", "valid_username", "__version__",
+    "valid_email", "valid_username", "__version__", "otp",
 ]
