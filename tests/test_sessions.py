@@ -1,0 +1,124 @@
+"""Sessions behind JWTs: forged tokens refused, expiry on the clock, rotation and theft detection."""
+import asyncio
+import base64
+import json
+
+import jwt
+
+from ugene.sessions import digest
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def resolve(api, token):
+    async with api.services.pool.acquire() as conn:
+        return await api.services.sessions.resolve(conn, token)
+
+
+async def test_session_resolves_with_its_user(api):
+    user, token = await api.login("alice")
+    session = await resolve(api, token)
+    assert session.user["uid"] == user["uid"] and session.completed
+    assert session.envelope()["uid"] == user["uid"] and session.envelope()["is_admin"] == 0
+
+
+async def test_token_claims_are_access_key_iat_exp_and_only_a_digest_is_stored(api, db):
+    _, token = await api.login("alice")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert set(claims) == {"access_key", "iat", "exp"}
+    assert len(claims["access_key"]) >= 22   # at least 128 bits
+    stored = await db.fetchval("SELECT access_hash FROM ugene_session")
+    assert bytes(stored) == digest(claims["access_key"])
+
+
+async def test_forged_tokens_are_refused(api):
+    _, token = await api.login("alice")
+    header, payload, signature = token.split(".")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = [
+        f"{b64({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
+        f"{header}.{payload}.{signature[:-2]}AA",
+        jwt.encode(claims, "another-key-" + "y" * 32, algorithm="HS256"),
+        jwt.encode(claims, "test-secret-" + "x" * 32, algorithm="HS512"),
+        "not-a-token", "",
+    ]
+    for bad in forged:
+        assert await resolve(api, bad) is None, bad
+
+
+async def test_expired_token_is_refused_by_the_clock(api, clock):
+    _, token = await api.login("alice")
+    clock.advance(2 * 3600 + 1)
+    assert await resolve(api, token) is None
+
+
+async def test_revoked_session_ends_at_once(api):
+    user, token = await api.login("alice")
+    async with api.services.pool.acquire() as conn:
+        assert await api.services.sessions.revoke_user(conn, user["id"]) == 1
+    assert await resolve(api, token) is None
+
+
+async def rotate(api, refresh):
+    async with api.services.pool.acquire() as conn:
+        async with conn.transaction():
+            return await api.services.sessions.rotate(conn, refresh)
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(api):
+    user = await api.user("alice")
+    token, refresh = await api.session(user)
+    status, issued = await rotate(api, refresh)
+    assert status == "ok" and issued.refresh_token != refresh
+    assert await resolve(api, token) is None          # the old pair is gone
+    assert await resolve(api, issued.token) is not None
+    assert (await rotate(api, refresh))[0] == "invalid"  # reuse of a rotated token...
+    assert await resolve(api, issued.token) is None    # ...revokes everything of that sign-in
+    assert (await rotate(api, issued.refresh_token))[0] == "invalid"
+
+
+async def test_parallel_refreshes_of_one_token_do_not_both_succeed(api):
+    user = await api.user("alice")
+    _, refresh = await api.session(user)
+    results = await asyncio.gather(*(rotate(api, refresh) for _ in range(8)))
+    assert [status for status, _ in results].count("ok") <= 1
+
+
+async def test_blocked_account_refresh_is_blocked_then_invalid_after_unblock(api, db):
+    user = await api.user("alice")
+    _, refresh = await api.session(user)
+    await db.execute("UPDATE ugene_user SET status = false WHERE id = $1", user["id"])
+    async with api.services.pool.acquire() as conn:
+        await api.services.sessions.revoke_user(conn, user["id"])
+    assert (await rotate(api, refresh))[0] == "blocked"
+    await db.execute("UPDATE ugene_user SET status = true WHERE id = $1", user["id"])
+    assert (await rotate(api, refresh))[0] == "invalid"
+
+
+async def test_one_time_link_is_used_once_under_concurrency(api, db):
+    user = await api.user("alice")
+    tokens = api.services.tokens
+    async with api.services.pool.acquire() as conn:
+        secret = await tokens.issue(conn, user["id"], "confirm-email", 3600)
+    assert len(secret) >= 43   # 256 bits, url-safe
+
+    async def use():
+        async with api.services.pool.acquire() as conn:
+            return await tokens.use(conn, "confirm-email", secret)
+
+    results = await asyncio.gather(*(use() for _ in range(16)))
+    assert sum(r is not None for r in results) == 1
+    assert await db.fetchval("SELECT count(*) FROM ugene_token WHERE digest = $1", digest(secret)) == 0
+
+
+async def test_a_new_link_kills_the_earlier_one_and_links_expire(api, clock):
+    user = await api.user("alice")
+    tokens = api.services.tokens
+    async with api.services.pool.acquire() as conn:
+        first = await tokens.issue(conn, user["id"], "restore-pwd", 3600)
+        second = await tokens.issue(conn, user["id"], "restore-pwd", 3600)
+        assert await tokens.use(conn, "restore-pwd", first) is None
+        clock.advance(3601)
+        assert await tokens.use(conn, "restore-pwd", second) is None
