@@ -165,11 +165,24 @@ def cmd_serve(settings: Settings, args) -> int:
 def run_worker(settings: Settings) -> None:
     """One worker process: serve until SIGTERM/SIGINT, then finish requests in flight and stop."""
     setup_logging()
-    app = create_app(settings)
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    runner = web.AppRunner(create_app(settings), access_log_class=AccessLogger,
+                           shutdown_timeout=settings.shutdown_timeout, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.workers > 1)
+    await site.start()
     print(f"ugene serving on http://{settings.host}:{settings.port} (pid {os.getpid()})", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, reuse_port=settings.workers > 1,
-                shutdown_timeout=settings.shutdown_timeout, access_log_class=AccessLogger, print=None,
-                handle_signals=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    # Stops accepting, lets requests in flight finish (up to shutdown_timeout), then runs the
+    # cleanup contexts: the mail sender gives back its claims and the pool closes.
+    await runner.cleanup()
 
 
 def run_workers(settings: Settings) -> None:

@@ -1,0 +1,100 @@
+"""The operator's commands, run as an operator runs them: real processes."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import json
+
+from .conftest import free_port
+
+
+def ugene(*args, env, timeout=120):
+    return subprocess.run([sys.executable, "-m", "ugene", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def environment(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UGENE_")}
+    env.update({"UGENE_DATA_DIR": str(tmp_path / "data"), "UGENE_ARGON2_MEMORY_KIB": "8192",
+                "UGENE_ARGON2_TIME_COST": "1", **extra})
+    return env
+
+
+def test_modules_lists_modules_and_params(tmp_path):
+    result = ugene("modules", env=environment(tmp_path))
+    assert result.returncode == 0
+    assert "general" in result.stdout and "status" in result.stdout
+
+
+def test_create_admin_with_database_url(pg, db, tmp_path):
+    env = environment(tmp_path, UGENE_DATABASE_URL=pg)
+    result = ugene("create-admin", "--uname", "root1", "--email", "root1@example.test", env=env)
+    assert result.returncode == 0, result.stderr
+    password = re.search(r"password: (\S+)", result.stdout).group(1)
+    assert len(password) >= 12
+    again = ugene("create-admin", "--uname", "root1", "--email", "other@example.test", env=env)
+    assert again.returncode == 1 and "username already taken" in again.stderr
+    weak = ugene("create-admin", "--uname", "root2", "--email", "r2@example.test", "--password", "abc", env=env)
+    assert weak.returncode == 1 and "too weak" in weak.stderr
+    bad = ugene("create-admin", "--uname", "root3", "--email", "not-an-email", env=env)
+    assert bad.returncode == 1 and "email" in bad.stderr
+
+
+def test_create_admin_on_a_fresh_data_dir_starts_the_embedded_database(tmp_path):
+    env = environment(tmp_path)
+    result = ugene("create-admin", "--uname", "boss", "--email", "boss@example.test", "--password",
+                   "Correct7Horse", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "admin boss created" in result.stdout
+    again = ugene("create-admin", "--uname", "boss", "--email", "b2@example.test", env=env)
+    assert again.returncode == 1   # the same embedded cluster was found again, with its data
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def wait_until_serving(process, lines, deadline=60):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                raise AssertionError("server exited: " + "".join(lines))
+            continue
+        lines.append(line)
+        if "ugene serving on" in line:
+            return
+    raise AssertionError("server did not start: " + "".join(lines))
+
+
+def test_serve_creates_the_first_admin_serves_and_stops_on_sigterm(pg, db, tmp_path):
+    port = free_port()
+    env = environment(tmp_path, UGENE_DATABASE_URL=pg, UGENE_PORT=str(port))
+    process = subprocess.Popen([sys.executable, "-m", "ugene", "serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        wait_until_serving(process, lines)
+        assert any(re.search(r"account `admin` with the password \S+", line) for line in lines)
+        status = get_json(f"http://127.0.0.1:{port}/api/general/status/en")
+        assert status["success"] == 1 and status["answer"]["data"]["App"]["app-name"] == "Ugene"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # A second start finds the admin and creates none.
+    process = subprocess.Popen([sys.executable, "-m", "ugene", "serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        wait_until_serving(process, lines)
+        assert not any("password" in line for line in lines)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
