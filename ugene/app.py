@@ -8,7 +8,7 @@ import time
 
 from aiohttp import web
 
-from . import doors
+from . import doors, pages
 from .clock import Clock
 from .codes import Code
 from .db import create_pool
@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, registry: Registry | None = None, clock: C
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    pages.setup_pages(app)
     app.router.add_route("*", "/api", not_found)
     app.router.add_route("*", "/api/{tail:.*}", not_found)
     return app
@@ -133,6 +134,12 @@ async def post_api(request: web.Request) -> web.Response:
 
 
 async def get_api(request: web.Request) -> web.Response:
+    if pages.wants_html(request):
+        info = request.match_info
+        param = request.app[SERVICES].registry.find(info["module"], info["param"])
+        if param is not None and param.page is not None:
+            return pages.form_page(request, param)
+
     async def make(req):
         return doors.get_call(req)
     return await _answer(request, make)
