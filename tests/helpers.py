@@ -82,12 +82,15 @@ class Api:
         return user, token
 
 
+def text_of(message) -> str:
+    """The plain-text body with `\n` line ends (SMTP delivers `\r\n`, which `$` in a pattern would miss)."""
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
 def link_in(message) -> str:
     """The link standing alone on its line in a mail."""
-    body = message.get_body(("plain",)).get_content()
-    return re.search(r"^(https?://\S+)$", body, re.M).group(1)
+    return re.search(r"^(https?://\S+)$", text_of(message), re.M).group(1)
 
 
 def line_matching(message, pattern: str) -> str:
-    body = message.get_body(("plain",)).get_content()
-    return re.search(pattern, body, re.M).group(0)
+    return re.search(pattern, text_of(message), re.M).group(0)
