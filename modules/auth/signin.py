@@ -10,16 +10,16 @@ def account_key(user: dict) -> str:
     return f"signin:{user['id']}"
 
 
-def _keys(ctx: Context, user: dict | None, login: str) -> list[str]:
-    """The throttle keys an attempt counts against.
+def _limits(ctx: Context, user: dict | None, login: str) -> dict[str, int]:
+    """The throttle keys an attempt counts against, each with the failures in a row it allows.
 
     An unknown login name gets a key of its own, so that it locks exactly like a real account and the
     lock does not tell which names exist. The IP key stops one address from spraying many accounts.
     """
-    keys = [account_key(user) if user else f"signin:login:{login.lower()}"]
+    limits = {account_key(user) if user else f"signin:login:{login.lower()}": SIGNIN_LIMIT}
     if ctx.ip:
-        keys.append(f"signin-ip:{ctx.ip}")
-    return keys
+        limits[f"signin-ip:{ctx.ip}"] = ctx.settings.ip_failure_ceiling
+    return limits
 
 
 async def sign_in(ctx: Context, login: str, password: str, code) -> Reply:
@@ -27,15 +27,15 @@ async def sign_in(ctx: Context, login: str, password: str, code) -> Reply:
     user = await find_by_login(ctx.conn, login)
     if user is not None and user["deleted"]:
         user = None                      # a deleted account answers exactly like an unknown one
-    keys = _keys(ctx, user, login)
-    wait = await ctx.services.throttle.wait(ctx.conn, *keys)
+    limits = _limits(ctx, user, login)
+    wait = await ctx.services.throttle.wait(ctx.conn, *limits)
     if wait:
         raise UgeneError(Code.TOO_MANY_ATTEMPTS, retry_after=wait)
     # An unknown account is verified against a dummy hash, so it costs the same time as a wrong password.
     matches, new_hash = await ctx.services.passwords.verify(user["password_hash"] if user else None, password)
     if not matches:
-        await _failed(ctx, user, keys)
-    await ctx.services.throttle.reset(ctx.conn, *keys)
+        await _failed(ctx, user, limits)
+    await ctx.services.throttle.reset(ctx.conn, *limits)
     if not user["status"]:
         raise UgeneError(Code.ACCOUNT_BLOCKED)
     if not user["completed"]:
@@ -49,12 +49,10 @@ async def sign_in(ctx: Context, login: str, password: str, code) -> Reply:
     return await signed_in(ctx, user)
 
 
-async def _failed(ctx: Context, user: dict | None, keys: list[str]) -> None:
+async def _failed(ctx: Context, user: dict | None, limits: dict[str, int]) -> None:
     """Count the failure (kept although the request fails) and answer 001404."""
-    throttle = ctx.services.throttle
-    await throttle.failure(ctx.conn, keys[0], SIGNIN_LIMIT)
-    if len(keys) > 1:
-        await throttle.failure(ctx.conn, keys[1], ctx.settings.ip_failure_ceiling)
+    for key, limit in limits.items():
+        await ctx.services.throttle.failure(ctx.conn, key, limit)
     await ctx.log("signin-failed", user_id=user["id"] if user else None)
     raise UgeneError(Code.WRONG_CREDENTIALS, commit=True)
 
