@@ -82,15 +82,15 @@ class Api:
         return user, token
 
 
-def text_of(message) -> str:
-    """The plain-text body with `\n` line ends (SMTP delivers `\r\n`, which `$` in a pattern would miss)."""
+def plain_body(message) -> str:
+    """The text/plain part with its line ends made `\n` (SMTP delivers CRLF)."""
     return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
 
 def link_in(message) -> str:
     """The link standing alone on its line in a mail."""
-    return re.search(r"^(https?://\S+)$", text_of(message), re.M).group(1)
+    return re.search(r"^(https?://\S+)$", plain_body(message), re.M).group(1)
 
 
 def line_matching(message, pattern: str) -> str:
-    return re.search(pattern, text_of(message), re.M).group(0)
+    return re.search(pattern, plain_body(message), re.M).group(0)

@@ -1,7 +1,7 @@
 """auth: restore-pwd and verify-pwd, finishing the flow from the mailed link as a user would."""
 from yarl import URL
 
-from .helpers import line_matching, link_in, text_of
+from .helpers import line_matching, link_in, plain_body
 from .test_auth import PASSWORD, resolve, signin
 from .test_reg import follow, outbox_count, signup
 
@@ -93,7 +93,7 @@ async def test_verify_pwd_with_new_pwd_sets_it_and_mails_a_notice(api, db, smtp)
     answer = await api.call("auth", "verify-pwd", hash=secret, **{"new-pwd": "Better8Battery"})
     assert answer.code == "100005"
     mail = (await smtp.wait(2, to="alice@example.test"))[1]
-    assert mail["Subject"] == "Your password was changed" and "Better8Battery" not in text_of(mail)
+    assert mail["Subject"] == "Your password was changed" and "Better8Battery" not in plain_body(mail)
     assert (await signin(api, password="Better8Battery")).ok
 
 
