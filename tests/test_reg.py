@@ -255,20 +255,22 @@ async def test_confirm_email_for_a_deleted_account_is_001400(api, db, smtp):
 
 
 async def change_email_link(api, user: dict, new_email: str) -> str:
-    """The link user/change-email mails to the new address: a `change-email` token holding that address."""
+    """The link user/change-email mails to the new address: a `confirm-email` token naming it in its payload."""
     async with api.services.pool.acquire() as conn:
         await conn.execute("UPDATE ugene_user SET pending_email = $2 WHERE id = $1", user["id"], new_email)
-        secret = await api.services.tokens.issue(conn, user["id"], "change-email", 3600, email=new_email)
+        secret = await api.services.tokens.issue(conn, user["id"], "confirm-email", 3600, email=new_email,
+                                                 payload={"new_email": new_email})
     return f"https://ugene.example.test/api/reg/confirm-email/en?hash={secret}"
 
 
 async def test_confirm_email_finishes_a_pending_email_change(api, db):
     user = await api.user("bob")
-    answer = await follow(api, await change_email_link(api, user, "Bob.New@example.test"))
-    assert answer.code == "100006"
+    link = await change_email_link(api, user, "Bob.New@example.test")
+    assert (await follow(api, link)).code == "100006"
     row = await account(db, "bob")
     assert row["email"] == "Bob.New@example.test" and row["pending_email"] is None
     assert row["mailconfirmed"] is not None
+    assert (await follow(api, link)).code == "001400"
 
 
 async def test_confirm_email_change_to_an_address_taken_meanwhile_is_001402_and_keeps_the_link(api, db):

@@ -7,8 +7,9 @@ from . import queries
 module = Module("reg", version="1.0.0", title="Module Registration",
                 description="Sign up and confirm the email address")
 
-CONFIRM = "confirm-email"        # token kind of the link mailed at signup and by resend-confirm
-CHANGE = "change-email"          # token kind of the link user/change-email mails to the new address
+# Token kind of every link confirm-email takes: signup's and resend-confirm's, and user/change-email's,
+# whose payload {"new_email": ...} names the address that replaces the account's (the modules' contract).
+CONFIRM = "confirm-email"
 MAIL_EVERY = 60                  # seconds: one confirmation mail per address per minute (protocol §8)
 
 
@@ -62,27 +63,26 @@ async def resend_confirm(ctx: Context, args: ResendArgs) -> Reply:
 @module.param("confirm-email", access=PUBLIC, get=True)
 async def confirm_email(ctx: Context, args: HashArgs) -> Reply:
     """Confirm a new account's address, or the new address of a pending email change."""
-    tokens = ctx.services.tokens
-    token = await tokens.use(ctx.conn, CONFIRM, args.hash)
-    if token is not None:
-        confirmed = await queries.confirm_account(ctx.conn, token["user_id"], token["email"], ctx.now())
+    token = await ctx.services.tokens.use(ctx.conn, CONFIRM, args.hash)
+    if token is None:
+        raise UgeneError(Code.LINK_INVALID)
+    new_email = token["payload"].get("new_email")
+    if new_email:
+        confirmed = await _change_email(ctx, token["user_id"], new_email)
     else:
-        token = await tokens.use(ctx.conn, CHANGE, args.hash)
-        confirmed = token is not None and await _change_email(ctx, token)
+        confirmed = await queries.confirm_account(ctx.conn, token["user_id"], token["email"], ctx.now())
     if not confirmed:
         raise UgeneError(Code.LINK_INVALID)
-    await ctx.log("email-confirmed", user_id=token["user_id"], change=token["kind"] == CHANGE)
+    await ctx.log("email-confirmed", user_id=token["user_id"], change=bool(new_email))
     return Reply.message(Code.EMAIL_CONFIRMED)
 
 
-async def _change_email(ctx: Context, token: dict) -> bool:
-    """Move the account to the confirmed new address; 001402 when another account took it meanwhile."""
-    new_email = token["email"]
-    if not new_email:
-        return False
-    if await queries.email_taken(ctx.conn, new_email, token["user_id"]):
+async def _change_email(ctx: Context, user_id: int, new_email: str) -> bool:
+    """Move the account to the confirmed new address; 001402 when another account took it meanwhile
+    (the rollback keeps the link alive)."""
+    if await queries.email_taken(ctx.conn, new_email, user_id):
         raise UgeneError(Code.EMAIL_TAKEN)
-    return await queries.change_email(ctx.conn, token["user_id"], new_email, ctx.now())
+    return await queries.change_email(ctx.conn, user_id, new_email, ctx.now())
 
 
 async def send_confirmation(ctx: Context, user: dict) -> bool:
