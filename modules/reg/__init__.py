@@ -85,17 +85,16 @@ async def _change_email(ctx: Context, user_id: int, new_email: str) -> bool:
     return await queries.change_email(ctx.conn, user_id, new_email, ctx.now())
 
 
-async def send_confirmation(ctx: Context, user: dict) -> bool:
-    """Mail a confirmation link (earlier ones die); False when this minute's mail to the address went already.
+async def send_confirmation(ctx: Context, user: dict) -> None:
+    """Mail a confirmation link (earlier ones die), unless this minute's mail to the address went already.
 
     The rate limit is checked before a token is issued, so a refused resend keeps the earlier link alive.
     """
     key = f"mail:{CONFIRM}:{user['email'].lower()}"
     if not await ctx.services.throttle.once_per(ctx.conn, key, MAIL_EVERY):
-        return False
+        return
     secret = await ctx.services.tokens.issue(ctx.conn, user["id"], CONFIRM, ctx.settings.confirm_link_seconds,
                                              email=user["email"])
     await ctx.mail("confirm_email", user["email"], user_id=user["id"], username=user["username"],
                    link=ctx.link("reg", "confirm-email", secret))
     await queries.mark_mailsent(ctx.conn, user["id"], ctx.now())
-    return True
