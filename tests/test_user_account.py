@@ -1,4 +1,5 @@
 """user module: profile, change-email, change-pwd, logout and delete-account (protocol §5 user)."""
+import asyncio
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -349,3 +350,18 @@ async def test_delete_account_lets_an_admin_go_when_another_admin_remains(api, d
     await api.user("second", is_admin=True)
     assert_code(await api.call("user", "delete-account", token=token), "100010", 200)
     assert await db.fetchval("SELECT deleted FROM ugene_user WHERE id = $1", user["id"]) is True
+
+
+async def test_two_admins_deleting_themselves_at_once_leave_one_admin(api, db):
+    _, first = await api.login("root", is_admin=True)
+    _, second = await api.login("second", is_admin=True)
+    answers = await asyncio.gather(api.call("user", "delete-account", token=first),
+                                   api.call("user", "delete-account", token=second))
+    assert sorted(a.code for a in answers) == ["003014", "100010"]
+    assert await db.fetchval("SELECT count(*) FROM ugene_user WHERE is_admin AND NOT deleted") == 1
+
+
+@pytest.mark.parametrize("param", ["profile", "change-email", "change-pwd", "logout", "delete-account",
+                                   "switch-2fa", "files", "upload-avatar", "upload-file"])
+async def test_every_user_param_without_a_session_is_004004(api, param):
+    assert_code(await api.call("user", param), "004004", 401)

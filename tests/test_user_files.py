@@ -300,3 +300,12 @@ async def test_upload_with_the_other_type_field_is_002003(api):
     answer = await put(api, "upload-avatar", image("PNG"), token=token, kind="file")
     assert_code(answer, "002003", 400)
     assert stored_files(api) == []
+
+
+async def test_two_uploads_at_once_cannot_both_slip_under_the_quota(small):
+    _, token = await small.login("alice")
+    await put(small, "upload-file", b"x" * (128 * KiB), token=token)
+    # 172 KiB are left: each of these fits alone, both together do not.
+    answers = await asyncio.gather(*(put(small, "upload-file", b"y" * (100 * KiB), token=token) for _ in range(2)))
+    assert sorted(a.code for a in answers) == ["001418", "100100"]
+    assert len(stored_files(small)) == 2 and incoming_files(small) == []
