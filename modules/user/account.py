@@ -54,7 +54,7 @@ async def change_email(ctx: Context, args: ChangeEmailArgs) -> Reply:
                    link=ctx.link("reg", "confirm-email", secret))
     await ctx.mail("email_change_notice", user["email"], user_id=user["id"], username=user["username"],
                    new_email=new)
-    await ctx.log("user.change-email", user_id=user["id"], actor_id=user["id"])
+    await ctx.log("email-change-requested", user_id=user["id"], actor_id=user["id"])
     return Reply.message(Code.EMAIL_CHANGE_SENT)
 
 
@@ -72,13 +72,13 @@ async def change_pwd(ctx: Context, args: ChangePwdArgs) -> Reply:
     matches, _ = await ctx.services.passwords.verify(user["password_hash"], args.current_pwd)
     if not matches:
         await throttle.failure(conn, key, PWD_FAILURE_LIMIT)
-        await ctx.log("user.change-pwd-refused", user_id=user["id"], actor_id=user["id"])
+        await ctx.log("password-change-refused", user_id=user["id"], actor_id=user["id"])
         raise UgeneError(Code.CURRENT_PASSWORD_WRONG, commit=True)
     await throttle.reset(conn, key)
     await queries.set_password(conn, user["id"], await ctx.services.passwords.hash(args.new_pwd), ctx.now())
     await ctx.services.sessions.revoke_user(conn, user["id"], keep=ctx.session.id)
     await ctx.mail("password_changed", user["email"], user_id=user["id"], username=user["username"])
-    await ctx.log("user.change-pwd", user_id=user["id"], actor_id=user["id"])
+    await ctx.log("password-changed", user_id=user["id"], actor_id=user["id"])
     return Reply.message(Code.PASSWORD_CHANGED)
 
 
@@ -96,5 +96,5 @@ async def delete_account(ctx: Context, args: NoArgs) -> Reply:
     await queries.revoke_tokens(conn, user["id"], now)
     if (await ctx.switches()).get("sendmail-delete-user", True):
         await ctx.mail("account_deleted", user["email"], user_id=user["id"], username=user["username"])
-    await ctx.log("user.delete-account", user_id=user["id"], actor_id=user["id"])
+    await ctx.log("account-deleted", user_id=user["id"], actor_id=user["id"])
     return Reply.message(Code.ACCOUNT_DELETED)

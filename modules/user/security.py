@@ -23,7 +23,7 @@ async def logout(ctx: Context, args: LogoutArgs) -> Reply:
         await sessions.revoke_user(ctx.conn, user["id"])
     else:
         await sessions.revoke(ctx.conn, ctx.session.id)
-    await ctx.log("user.logout", user_id=user["id"], actor_id=user["id"], everywhere=everywhere)
+    await ctx.log("logout", user_id=user["id"], actor_id=user["id"], everywhere=everywhere)
     return Reply.message(Code.LOGGED_OUT)
 
 
@@ -39,7 +39,7 @@ async def switch_2fa(ctx: Context, args: NoArgs) -> Reply:
         # Off means off: neither the app's secret nor a mailed code still pending may sign anyone in.
         await otp.retire(ctx.conn, user)
         await ctx.services.tokens.revoke(ctx.conn, user["id"], otp.KIND)
-    await ctx.log("user.switch-2fa", user_id=user["id"], actor_id=user["id"], enabled=row["current_value"] == "1")
+    await ctx.log("2fa-switched", user_id=user["id"], actor_id=user["id"], enabled=row["current_value"] == "1")
     return Reply.data(data)
 
 

@@ -48,7 +48,7 @@ async def _store(ctx: Context, path: Path, *, kind: str, name: str, mime: str, s
     except BaseException:
         files.remove(stored)
         raise
-    await ctx.log(f"user.upload-{kind}", user_id=ctx.user["id"], actor_id=ctx.user["id"], fileid=fileid, size=size)
+    await ctx.log(f"{kind}-uploaded", user_id=ctx.user["id"], actor_id=ctx.user["id"], fileid=fileid, size=size)
     return fileid
 
 
