@@ -26,7 +26,7 @@ def _received(ctx: Context, kind: str, limit: int):
 
 
 async def _check_quota(ctx: Context, size: int) -> None:
-    """001418 when this file would take the caller past the quota (the caller's row is locked first)."""
+    """001418 when this file would take the caller past the quota; callers lock the account row first."""
     if await queries.used_bytes(ctx.conn, ctx.user["id"]) + size > ctx.settings.user_quota_bytes:
         raise UgeneError(Code.FILE_REJECTED)
 
