@@ -13,6 +13,7 @@ from .clock import Clock
 from .codes import Code
 from .db import create_pool
 from .dispatcher import Dispatcher, Outcome
+from .downloads import setup_downloads
 from .errors import UgeneError
 from .messages import load_messages
 from .keys import DISPATCHER, METRICS, REQUEST_ID, RUN_SENDER, SERVICES
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, registry: Registry | None = None, clock: C
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     pages.setup_pages(app)
+    setup_downloads(app)
     app.router.add_route("*", "/api", not_found)
     app.router.add_route("*", "/api/{tail:.*}", not_found)
     return app
