@@ -21,6 +21,7 @@ from .metrics import CONTENT_TYPE, Metrics
 from .outbox import FolderTransport, Sender, SmtpTransport
 from .registry import Registry, discover
 from .resources import messages_dir
+from .schema_doc import setup_schema_routes
 from .services import Services, build_services
 from .settings import Settings
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, registry: Registry | None = None, clock: C
     app.cleanup_ctx.append(_mail_sender)
     app.router.add_post("/api", post_api)
     app.router.add_put("/api", put_api)
+    setup_schema_routes(app)            # before the GET doors and the catch-all, so /api/schema wins
     app.router.add_get("/api/{module}/{param}/{language}", get_api)
     app.router.add_get("/api/{module}/{param}", get_api)
     app.router.add_get("/healthz", healthz)

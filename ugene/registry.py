@@ -129,6 +129,10 @@ class Module:
         return hook
 
 
+# Paths under /api that the gateway itself serves; a module of that name would be shadowed.
+RESERVED_NAMES = frozenset({"schema"})
+
+
 class RegistryError(RuntimeError):
     """A plugin that cannot be loaded; the message names the culprit."""
 
@@ -146,6 +150,9 @@ class Registry:
         where = f" (from {origin})" if origin else ""
         if not isinstance(module, Module):
             raise RegistryError(f"{origin or module!r} does not provide a ugene Module")
+        if module.name in RESERVED_NAMES:
+            raise RegistryError(f"module name {module.name!r}{where} is reserved: GET /api/{module.name} "
+                                "publishes the schema of every module")
         if module.name in self.modules:
             raise RegistryError(f"duplicate module {module.name!r}{where}")
         if not module.params:
