@@ -266,7 +266,8 @@ async def test_plugin_data_is_exported_and_erased_through_its_hooks(papi, db, sm
     assert [n["text"] for n in (await show(papi, other_token))["notes"]] == ["carol's"]
 
 
-async def test_show_data_without_plugins_has_only_the_core_keys(api):
+async def test_show_data_has_the_core_keys_and_one_per_exporting_module(api):
     _, token = await api.login("alice")
+    exporting = {name for name, module in api.services.registry.modules.items() if module.export_hook}
     assert set(await show(api, token)) == {"user-info", "user-config", "user-hash", "user-session", "user-file",
-                                           "user-activity", "user-mail"}
+                                           "user-activity", "user-mail"} | exporting

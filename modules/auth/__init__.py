@@ -78,7 +78,7 @@ async def restore_pwd(ctx: Context, args: RestoreArgs) -> Reply:
     return Reply.message(Code.RESTORE_LINK_SENT)
 
 
-@module.param("verify-pwd", access=PUBLIC, get=True)
+@module.param("verify-pwd", access=PUBLIC, get=True, page=("new-pwd",))
 async def verify_pwd(ctx: Context, args: VerifyPwdArgs) -> Reply:
     """Set a new password from a restore link: the chosen one, or a generated one sent by mail."""
     token = await ctx.services.tokens.use(ctx.conn, RESTORE, args.hash)

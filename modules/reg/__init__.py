@@ -60,7 +60,7 @@ async def resend_confirm(ctx: Context, args: ResendArgs) -> Reply:
     return Reply.message(Code.CONFIRMATION_SENT)
 
 
-@module.param("confirm-email", access=PUBLIC, get=True)
+@module.param("confirm-email", access=PUBLIC, get=True, page=())
 async def confirm_email(ctx: Context, args: HashArgs) -> Reply:
     """Confirm a new account's address, or the new address of a pending email change."""
     token = await ctx.services.tokens.use(ctx.conn, CONFIRM, args.hash)
