@@ -1,12 +1,13 @@
 """Browser pages for mail links: opening shows a form and uses nothing; the button calls the param."""
-import re
-
 import pytest
 from pydantic import Field
+from yarl import URL
 
 from ugene import PUBLIC, Args, Code, Module, Reply, UgeneError
 from ugene.app import create_app
 from ugene.registry import discover
+
+from .helpers import link_in
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -77,3 +78,34 @@ async def test_html_is_escaped(browser):
 async def test_pages_exist_only_for_params_that_declare_one(browser):
     response = await browser.post("/pages/general/status/en", data={})
     assert response.status == 404
+
+
+# The real journeys, through the reg and auth modules and a real mail.
+
+def path_of(link: str) -> str:
+    return str(URL(link).relative())
+
+
+async def test_confirm_link_opened_in_a_browser_confirms_only_on_the_button(api, db, smtp):
+    await api.call("reg", "signup", uname="bob", email="bob@example.test", **{"pass": "Correct7Horse"})
+    link = link_in(await smtp.wait(to="bob@example.test"))
+    page = await (await api.client.get(path_of(link), headers=BROWSER)).text()
+    assert "<form" in page
+    assert await db.fetchval("SELECT completed FROM ugene_user WHERE username = 'bob'") is False
+    hash_value = URL(link).query["hash"]
+    outcome = await (await api.client.post("/pages/reg/confirm-email/en", data={"hash": hash_value})).text()
+    assert 'class="ok"' in outcome
+    assert await db.fetchval("SELECT completed FROM ugene_user WHERE username = 'bob'") is True
+
+
+async def test_restore_link_page_sets_the_chosen_password_and_it_signs_in(api, db, smtp):
+    await api.user("alice")
+    await api.call("auth", "restore-pwd", uname="alice")
+    link = link_in(await smtp.wait(to="alice@example.test"))
+    page = await (await api.client.get(path_of(link), headers=BROWSER)).text()
+    assert 'name="new-pwd"' in page
+    form = {"hash": URL(link).query["hash"], "new-pwd": "Brand9NewPass"}
+    outcome = await (await api.client.post("/pages/auth/verify-pwd/en", data=form)).text()
+    assert 'class="ok"' in outcome
+    assert (await api.call("auth", "signin", uname="alice", **{"pass": "Brand9NewPass"})).ok
+    assert not (await api.call("auth", "signin", uname="alice", **{"pass": "Correct7Horse"})).ok
