@@ -37,5 +37,9 @@ run: install postgres
 test: install postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The security and reliability selection (attacks, fuzzing, log checks): a few minutes, also part of `test`.
+check: install postgres
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m check
+
 clean:
 	rm -rf $(VENV) .ugene build *.egg-info
