@@ -73,7 +73,7 @@ async def post_call(request: web.Request) -> Call:
     body = await read_limited(request, request.app[SERVICES].settings.max_body_bytes)
     try:
         envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nesting deeper than the parser goes
         raise UgeneError(Code.MALFORMED_REQUEST) from None
     if not isinstance(envelope, dict):
         raise UgeneError(Code.MALFORMED_REQUEST)

@@ -164,6 +164,9 @@ class Registry:
         self.modules[module.name] = module
 
     def find(self, module: str, param: str) -> Param | None:
+        # Names come from clients: a list or an object is no name (and no dict key).
+        if not isinstance(module, str) or not isinstance(param, str):
+            return None
         found = self.modules.get(module)
         return found.params.get(param) if found else None
 
