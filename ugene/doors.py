@@ -35,9 +35,19 @@ def client_ip(request: web.Request, trusted: tuple) -> str | None:
         return peer
     chain = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
     for hop in reversed(chain):   # the right-most address that is not one of our proxies
+        if not _is_address(hop):
+            return peer               # a broken chain names nobody we could believe
         if not _is_trusted(hop, trusted):
             return hop
     return peer
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_trusted(address: str, trusted: tuple) -> bool:
@@ -52,7 +62,15 @@ def base_call(request: web.Request, door: str, module, param, args, language) ->
     app = request.app
     return Call(module, param, args, language, request_token(request), door,
                 ip=client_ip(request, app[SERVICES].settings.trusted_proxies),
-                user_agent=request.headers.get("User-Agent"), request_id=request[REQUEST_ID])
+                user_agent=user_agent(request), request_id=request[REQUEST_ID])
+
+
+def user_agent(request: web.Request) -> str | None:
+    """The User-Agent as text that can be stored: aiohttp keeps bytes that are no UTF-8 as surrogates."""
+    value = request.headers.get("User-Agent")
+    if value is None:
+        return None
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
