@@ -86,3 +86,13 @@ async def test_forwarded_for_from_a_trusted_proxy_names_the_client(aiohttp_clien
     assert_waits(await signin(api, "bob", headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}))
     ips = {row["ip"] for row in await db.fetch("SELECT ip FROM ugene_activity WHERE action = 'signin-failed'")}
     assert ips == {"198.51.100.7"}
+
+
+async def test_a_broken_forwarded_for_chain_from_a_trusted_proxy_names_the_proxy(aiohttp_client, settings, clock,
+                                                                                 db):
+    proxies = Settings.from_env({"UGENE_TRUSTED_PROXIES": "127.0.0.1/32"}).trusted_proxies
+    api = await app_with(aiohttp_client, settings, clock, trusted_proxies=proxies)
+    for chain in ("not-an-address", "198.51.100.7, garbage", "198.51.100.7, 300.1.1.1", "\u00e9"):
+        assert (await signin(api, "nobody", WRONG, headers={"X-Forwarded-For": chain})).code == "001404"
+    ips = {row["ip"] for row in await db.fetch("SELECT ip FROM ugene_activity WHERE action = 'signin-failed'")}
+    assert ips == {"127.0.0.1"}
