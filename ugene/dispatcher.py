@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -78,6 +79,14 @@ class Dispatcher:
         self.messages = services.messages
 
     async def dispatch(self, call: Call) -> Outcome:
+        started = time.monotonic()
+        outcome = await self._dispatch(call)
+        param = self.registry.find(call.module, call.param)
+        if param is not None and param.min_seconds:
+            await asyncio.sleep(param.min_seconds - (time.monotonic() - started))
+        return outcome
+
+    async def _dispatch(self, call: Call) -> Outcome:
         language = self.messages.language(call.language)
         session = None
         try:
