@@ -3,7 +3,7 @@
 Every param is declared with `access=admin(<permission id>)`; the dispatcher checks it.
 """
 # Imported in the protocol's order, which `ugene modules` lists; importing declares the params.
-from . import users, roles  # noqa: F401,I001
+from . import users, system, roles  # noqa: F401,I001
 from .base import module
 
 __all__ = ["module"]
