@@ -27,7 +27,7 @@ async def bulk_accounts(db, count: int, *, name: str = "bulk") -> None:
     """`count` accounts in one INSERT ... SELECT generate_series (no password, never signed in)."""
     await db.execute(
         """INSERT INTO ugene_user (uid, username, email, completed, created_at)
-           SELECT 'bulk' || n, $2 || n, $2 || n || '@example.test', true, $3::timestamptz + n * interval '1 second'
+           SELECT $2 || n, $2 || n, $2 || n || '@example.test', true, $3::timestamptz + n * interval '1 second'
            FROM generate_series(1, $1) AS n""", count, name, datetime(2020, 1, 1, tzinfo=timezone.utc))
     await db.execute("ANALYZE ugene_user")
 
@@ -169,6 +169,21 @@ async def test_many_matches_are_paged_in_order_with_an_estimated_total(api, db):
         ["crowd1", "crowd10"]
 
 
+async def test_deep_page_of_a_rare_filter_is_the_same_whichever_way_it_is_found(api, db):
+    """1,200 matches among 21,200 accounts: page 1 walks the accounts in order, page 100 sorts the
+    matches instead; both agree with the order of the whole list."""
+    _, token = await full_admin(api)
+    await bulk_accounts(db, 20_000, name="other")
+    await db.execute("UPDATE ugene_user SET created_at = created_at + interval '1 day' WHERE username LIKE 'other%'")
+    await bulk_accounts(db, queries.FILTER_WINDOW + 200, name="crowd")
+    expected = [f"crowd{n}" for n in range(1, 1201)]
+    for sort, order in (("asc", expected), ("desc", expected[::-1])):
+        for pageno in (1, 2, 100):
+            answer = await api.call("admin", "show-users", token=token, filter="rowd", sort=sort, pageno=pageno)
+            assert names(answer) == order[(pageno - 1) * 10:pageno * 10], (sort, pageno)
+            assert answer.answer["total_exact"] is False
+
+
 async def test_more_accounts_than_the_window_get_an_estimated_total(api, db):
     _, token = await full_admin(api)
     await bulk_accounts(db, queries.WINDOW + 500)
@@ -179,16 +194,20 @@ async def test_more_accounts_than_the_window_get_an_estimated_total(api, db):
 
 
 async def test_filter_query_plan_uses_the_trigram_index(db):
-    """The query every filtered listing starts with (show-users' and users-info's) is served by
-    ugene_user_search_trgm; a seq scan is disabled so that a few thousand rows stand for a million."""
+    """The query every filtered listing starts with (show-users' and users-info's), and the one that
+    sorts the matches for a deep page, are served by ugene_user_search_trgm; a seq scan is disabled
+    so that a few thousand rows stand for a million."""
     await bulk_accounts(db, 5000)
+    needle = queries.like_needle("LK12")
     await db.execute("SET enable_seqscan = off")
     try:
-        rows = await db.fetch("EXPLAIN " + queries.MATCHES_SQL, queries.like_needle("LK12"), queries.FILTER_WINDOW + 1)
+        plans = [await db.fetch("EXPLAIN " + queries.MATCHES_SQL, needle, queries.FILTER_WINDOW + 1),
+                 await db.fetch("EXPLAIN " + queries.SORTED_MATCHES_SQL["desc"], needle, 10, 990)]
     finally:
         await db.execute("RESET enable_seqscan")
-    plan = "\n".join(row[0] for row in rows)
-    assert "ugene_user_search_trgm" in plan, plan
+    for rows in plans:
+        plan = "\n".join(row[0] for row in rows)
+        assert "ugene_user_search_trgm" in plan, plan
 
 
 async def test_users_info_answers_the_seed_fields(api, db, clock):

@@ -17,11 +17,21 @@ _COLUMNS = """u.id, u.uid, u.username, u.email, u.is_admin, u.deleted, u.mailsen
 # use that trigram index for the substring filter.
 _MATCH = {1: " AND (lower(u.username) || ' ' || lower(u.email)) LIKE '%' || $1 || '%'",
           3: " AND (lower(u.username) || ' ' || lower(u.email)) LIKE '%' || $3 || '%'"}
-_ORDER = {"asc": " ORDER BY u.created_at, u.id", "desc": " ORDER BY u.created_at DESC, u.id DESC"}
-_ORDER_PAGE = {"asc": " ORDER BY p.created_at, p.id", "desc": " ORDER BY p.created_at DESC, p.id DESC"}
+
+
+def _order(alias: str, sort: str) -> str:
+    """Creation order, then id (§8): the order of ugene_user_created, which can be walked both ways."""
+    way = " DESC" if sort == "desc" else ""
+    return f" ORDER BY {alias}.created_at{way}, {alias}.id{way}"
+
 
 # The matches of a filter, at most $2 of them: few enough to sort here and fetch a page by id.
 MATCHES_SQL = "SELECT u.id, u.created_at FROM ugene_user u WHERE NOT u.erased" + _MATCH[1] + " LIMIT $2"
+# All the matches of a filter sorted, then one page of their ids ($2 limit, $3 offset). MATERIALIZED
+# keeps the planner from turning it back into a walk of the accounts in creation order.
+SORTED_MATCHES_SQL = {sort: "WITH m AS MATERIALIZED (SELECT u.id, u.created_at FROM ugene_user u WHERE NOT u.erased"
+                      + _MATCH[1] + ") SELECT m.id FROM m" + _order("m", sort) + " LIMIT $2 OFFSET $3"
+                      for sort in ("asc", "desc")}
 COUNT_SQL = "SELECT count(*) FROM (SELECT 1 FROM ugene_user u WHERE NOT u.erased LIMIT $1) s"
 _ESTIMATE = "EXPLAIN (FORMAT JSON) SELECT 1 FROM ugene_user u WHERE NOT u.erased"
 
@@ -32,14 +42,14 @@ def page_sql(sort: str, filtered: bool) -> str:
     The creator's uid is joined onto the page only, never onto every row skipped or matched.
     """
     return (f"SELECT p.*, c.uid AS creator_uid FROM (SELECT {_COLUMNS} FROM ugene_user u WHERE NOT u.erased"
-            + (_MATCH[3] if filtered else "") + _ORDER[sort] + " LIMIT $1 OFFSET $2) p"
-            + " LEFT JOIN ugene_user c ON c.id = p.creator_id" + _ORDER_PAGE[sort])
+            + (_MATCH[3] if filtered else "") + _order("u", sort) + " LIMIT $1 OFFSET $2) p"
+            + " LEFT JOIN ugene_user c ON c.id = p.creator_id" + _order("p", sort))
 
 
 def by_ids_sql(sort: str) -> str:
     """The accounts of a page chosen by id ($1), in the listing's order."""
     return (f"SELECT {_COLUMNS}, c.uid AS creator_uid FROM ugene_user u"
-            " LEFT JOIN ugene_user c ON c.id = u.creator_id WHERE u.id = ANY($1::bigint[])" + _ORDER[sort])
+            " LEFT JOIN ugene_user c ON c.id = u.creator_id WHERE u.id = ANY($1::bigint[])" + _order("u", sort))
 
 
 def like_needle(text: str) -> str:
@@ -64,14 +74,31 @@ async def list_users(conn, *, sort: str, needle: str, limit: int, offset: int) -
         # separator of the indexed expression: nothing matches.
         return [], 0, True
     matches = await conn.fetch(MATCHES_SQL, needle, FILTER_WINDOW + 1)
-    if len(matches) <= FILTER_WINDOW:
-        # Few matches: the page is chosen here, so no plan can walk the whole table to find it.
-        ordered = sorted(matches, key=lambda row: (row["created_at"], row["id"]), reverse=sort == "desc")
-        ids = [row["id"] for row in ordered[offset:offset + limit]]
-        return (await conn.fetch(by_ids_sql(sort), ids) if ids else []), len(matches), True
-    # Many matches: walking the accounts in order finds a page's worth quickly.
-    rows = await conn.fetch(page_sql(sort, True), limit, offset, needle)
-    return rows, max(len(matches), await estimate_users(conn, needle)), False
+    if len(matches) > FILTER_WINDOW:
+        return await _many_matches(conn, sort, needle, limit, offset)
+    # Few matches: the page is chosen here, so no plan can walk the whole table to find it.
+    ordered = sorted(matches, key=lambda row: (row["created_at"], row["id"]), reverse=sort == "desc")
+    return await _by_ids(conn, sort, [row["id"] for row in ordered[offset:offset + limit]]), len(matches), True
+
+
+async def _many_matches(conn, sort: str, needle: str, limit: int, offset: int) -> tuple[list, int, bool]:
+    """A page among more matches than FILTER_WINDOW, by the cheaper of two ways, and their estimate.
+
+    Walking the accounts in creation order passes about (offset + limit) x accounts / matching
+    rows before the page is full; sorting the matches re-checks each of them. The choice is made
+    here from the estimates because a cached generic plan, blind to the filter, would always walk:
+    up to the whole table for a deep page of a filter matching a thousandth of the accounts.
+    """
+    matching = max(FILTER_WINDOW + 1, await estimate_users(conn, needle))
+    accounts = max(matching, await estimate_users(conn, ""))
+    if (offset + limit) * accounts / matching <= matching:
+        return await conn.fetch(page_sql(sort, True), limit, offset, needle), matching, False
+    ids = [row["id"] for row in await conn.fetch(SORTED_MATCHES_SQL[sort], needle, limit, offset)]
+    return await _by_ids(conn, sort, ids), matching, False
+
+
+async def _by_ids(conn, sort: str, ids: list[int]) -> list:
+    return await conn.fetch(by_ids_sql(sort), ids) if ids else []
 
 
 async def estimate_users(conn, needle: str) -> int:
