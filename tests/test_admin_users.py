@@ -273,3 +273,10 @@ async def test_listing_times_are_unix_seconds(api, db):
                      user["id"], moment, moment + timedelta(seconds=5))
     item = (await api.call("admin", "show-users", token=token, filter="timed")).answer["data"][0]
     assert item["logged_at"] == int(moment.timestamp()) and item["mailconfirmed"] == item["mailsent"] + 5
+
+
+async def test_listing_is_logged_without_the_filter_text(api, db):
+    boss, token = await full_admin(api)
+    assert (await api.call("admin", "users-info", token=token, filter="someone@example.test")).ok
+    [entry] = await db.fetch("SELECT * FROM ugene_activity WHERE action = 'admin.users-info'")
+    assert entry["actor_id"] == boss["id"] and "someone" not in entry["detail"]

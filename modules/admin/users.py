@@ -37,8 +37,9 @@ async def listing(ctx: Context, param: str, args: ListArgs) -> tuple[list, dict]
         raise UgeneError(Code.INVALID_ARGUMENTS, details=[{"arg": "pageno", "problem": "less_than_equal"}])
     rows, total, exact = await queries.list_users(ctx.conn, sort=args.sort, needle=queries.like_needle(args.filter),
                                                   limit=args.pagesize, offset=offset)
-    # Who looked at whose personal data is worth keeping too, not only who changed what.
-    await log(ctx, param, filter=args.filter, pageno=args.pageno, pagesize=args.pagesize, shown=len(rows))
+    # Who looked at personal data is worth keeping too, not only who changed what. The filter text
+    # itself is not kept: it may be someone's address, which forget-me could not find here.
+    await log(ctx, param, filtered=bool(args.filter), pageno=args.pageno, pagesize=args.pagesize, shown=len(rows))
     return rows, {"total": total, "total_exact": exact}
 
 
