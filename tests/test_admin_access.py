@@ -154,3 +154,15 @@ async def test_refused_admin_calls_leave_no_trace_of_a_change(api, db):
     assert_code(await api.call("admin", "change-registration", token=token, status=False), "003013")
     assert await db.fetchval("SELECT count(*) FROM ugene_activity WHERE action LIKE 'admin.%'") == 0
     assert await db.fetchval("SELECT value FROM ugene_setting WHERE key = 'allow-registration'") == "true"
+
+
+async def test_published_schema_gives_each_function_its_permission_id_and_codes(api):
+    answer = await api.get("/api/schema")
+    params = answer.answer["data"]["modules"]["admin"]["params"]
+    assert {name: doc["access"] for name, doc in params.items()} == \
+        {name: {"rule": "admin", "permission": permission} for name, permission in FUNCTIONS.items()}
+    codes = {name: {entry["code"] for entry in doc["codes"]} for name, doc in params.items()}
+    assert all({"003012", "003013", "002003"} <= found for found in codes.values())
+    assert {"100015", "001415", "001420", "003014"} <= codes["change-admin"]
+    assert {"100022", "001414", "001415", "001420", "003014"} <= codes["assign-role"]
+    assert {"100016", "003007"} <= codes["change-registration"]

@@ -59,7 +59,7 @@ class CreateRoleArgs(Args):
     status: bool = True
 
 
-@module.param("create-role", access=admin(8))
+@module.param("create-role", access=admin(8), codes=(Code.ROLE_SAVED, Code.ROLE_INVALID, Code.NOT_PERMITTED))
 async def create_role(ctx: Context, args: CreateRoleArgs) -> Reply:
     """Create a role from permission ids; answers its id."""
     name, permissions = role_name(args.name), permission_ids(args.permissions)
@@ -76,7 +76,8 @@ class ModifyRoleArgs(Args):
     status: bool | None = None
 
 
-@module.param("modify-role", access=admin(9))
+@module.param("modify-role", access=admin(9), codes=(
+    Code.ROLE_SAVED, Code.ROLE_INVALID, Code.ROLE_NOT_FOUND, Code.NOT_PERMITTED))
 async def modify_role(ctx: Context, args: ModifyRoleArgs) -> Reply:
     """Change a role's name, permissions or status; only the fields given change (§8)."""
     role = await find_role(ctx, args.id)
@@ -93,7 +94,7 @@ class RoleIdArgs(Args):
     id: int
 
 
-@module.param("delete-role", access=admin(10))
+@module.param("delete-role", access=admin(10), codes=(Code.ROLE_DELETED, Code.ROLE_NOT_FOUND))
 async def delete_role(ctx: Context, args: RoleIdArgs) -> Reply:
     """Delete a role; the accounts holding it lose it (and its permissions) at once."""
     role = await find_role(ctx, args.id)
@@ -107,7 +108,8 @@ class AssignRoleArgs(Args):
     role: int
 
 
-@module.param("assign-role", access=admin(12))
+@module.param("assign-role", access=admin(12), codes=(
+    Code.ROLE_ASSIGNED, Code.ROLE_NOT_FOUND, Code.USER_NOT_FOUND, Code.ACCOUNT_RESTRICTED, Code.NOT_PERMITTED))
 async def assign_role(ctx: Context, args: AssignRoleArgs) -> Reply:
     """Give an account a role (role 0 takes it away)."""
     target = await find_target(ctx, args.uid, Code.USER_NOT_FOUND)

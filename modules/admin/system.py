@@ -19,13 +19,13 @@ async def switch(ctx: Context, param: str, key: str, status: bool) -> Reply:
     return Reply.message(Code.SETTING_SAVED)
 
 
-@module.param("change-registration", access=admin(6))
+@module.param("change-registration", access=admin(6), codes=(Code.SETTING_SAVED, Code.SETTING_UNCHANGEABLE))
 async def change_registration(ctx: Context, args: SwitchArgs) -> Reply:
     """Open (true) or close (false) self-signup; general/status shows it."""
     return await switch(ctx, "change-registration", "allow-registration", args.status)
 
 
-@module.param("switch-confirm-email", access=admin(7))
+@module.param("switch-confirm-email", access=admin(7), codes=(Code.SETTING_SAVED, Code.SETTING_UNCHANGEABLE))
 async def switch_confirm_email(ctx: Context, args: SwitchArgs) -> Reply:
     """Turn the signup confirmation mail on or off; general/status shows it."""
     return await switch(ctx, "switch-confirm-email", "comfirmation-email", args.status)
@@ -35,7 +35,7 @@ class ShowModuleArgs(Args):
     module: str
 
 
-@module.param("show-module", access=admin(11))
+@module.param("show-module", access=admin(11), codes=(Code.MODULE_NOT_FOUND,))
 async def show_module(ctx: Context, args: ShowModuleArgs) -> Reply:
     """A loaded module's name, version and description (plugins included); 002000 when unknown."""
     found = ctx.services.registry.modules.get(args.module)

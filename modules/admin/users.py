@@ -79,7 +79,8 @@ class AddUserArgs(Args):
     status: bool = True
 
 
-@module.param("add-user", access=admin(2))
+@module.param("add-user", access=admin(2), codes=(
+    Code.DONE, Code.USERNAME_TAKEN, Code.EMAIL_TAKEN, Code.PASSWORD_WEAK, Code.EMAIL_INVALID, Code.USERNAME_INVALID))
 async def add_user(ctx: Context, args: AddUserArgs) -> Reply:
     """Create an account, completed at once (no confirmation mail); the creator is recorded."""
     if not valid_username(args.uname):
@@ -101,7 +102,8 @@ class StatusArgs(Args):
     status: bool
 
 
-@module.param("change-user-status", access=admin(4))
+@module.param("change-user-status", access=admin(4), codes=(
+    Code.DONE, Code.STATUS_UNCHANGEABLE, Code.ACCOUNT_RESTRICTED, Code.NOT_PERMITTED))
 async def change_user_status(ctx: Context, args: StatusArgs) -> Reply:
     """Block (status false) or unblock an account; blocking ends its sessions at once."""
     target = await find_target(ctx, args.uid, Code.STATUS_UNCHANGEABLE)
@@ -121,7 +123,8 @@ class AdminArgs(Args):
     is_admin: bool
 
 
-@module.param("change-admin", access=admin(5))
+@module.param("change-admin", access=admin(5), codes=(
+    Code.ADMIN_CHANGED, Code.USER_NOT_FOUND, Code.ACCOUNT_RESTRICTED, Code.NOT_PERMITTED))
 async def change_admin(ctx: Context, args: AdminArgs) -> Reply:
     """Grant or revoke full admin rights; never one's own, never the last active admin's."""
     target = await find_target(ctx, args.uid, Code.USER_NOT_FOUND)
