@@ -94,7 +94,7 @@ async def request_middleware(request: web.Request, handler):
     request[REQUEST_ID] = doors.new_request_id()
     try:
         response = await handler(request)
-    except web.HTTPException as exc:
+    except web.HTTPException:
         if not request.path.startswith("/api"):
             raise
         response = envelope_response(request, _failure(request, Code.MALFORMED_REQUEST))
