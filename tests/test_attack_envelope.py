@@ -114,13 +114,15 @@ async def test_an_oversized_header_or_request_line_is_refused_with_a_4xx(api):
 
 
 async def test_a_multipart_body_without_boundary_or_with_a_huge_field_is_002002(api):
-    response = await api.client.put("/api", data=b"--x\r\n", headers={"Content-Type": "multipart/form-data"})
+    _, token = await api.login("alice")
+    auth = {"X-Authorization-Token": f"Bearer {token}"}
+    response = await api.client.put("/api", data=b"--x\r\n", headers={"Content-Type": "multipart/form-data", **auth})
     assert (await response.json())["error"] == "002002"
     boundary = "b"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"module\"\r\n\r\n" + "u" * 5000 +
             f"\r\n--{boundary}--\r\n").encode()
     response = await api.client.put("/api", data=body,
-                                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+                                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **auth})
     assert response.status == 400 and (await response.json())["error"] == "002002"
 
 
@@ -193,3 +195,15 @@ async def test_a_user_agent_that_is_no_utf8_is_stored_as_text(api, db):
     assert await db.fetchval("SELECT user_agent FROM ugene_session") == "caf\ufffd \ufffd\ufffd"
     assert {r["user_agent"] for r in await db.fetch("SELECT user_agent FROM ugene_activity")} == {
         "caf\ufffd \ufffd\ufffd"}
+
+
+@pytest.mark.parametrize("disposition", [b'form-data; name="\xc3\xa3@[\x11"', b'form-data; name="a\x7fb"'], ids=repr)
+async def test_a_multipart_part_whose_headers_are_no_http_headers_is_002002(api, disposition):
+    """Found by schemathesis: aiohttp raises InvalidHeader (no ValueError) for such a part."""
+    _, token = await api.login("alice")
+    body = (b"--zz\r\nContent-Disposition: form-data; name=\"module\"\r\n\r\nuser\r\n"
+            b"--zz\r\nContent-Disposition: " + disposition + b"\r\n\r\nx\r\n--zz--\r\n")
+    response = await api.client.put("/api", data=body, headers={
+        "Content-Type": "multipart/form-data; boundary=zz", "X-Authorization-Token": f"Bearer {token}"})
+    assert response.status == 400 and (await response.json())["error"] == "002002"
+    assert list(api.services.files.incoming.iterdir()) == []

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .codes import Code
 from .context import Upload
@@ -115,7 +116,7 @@ async def put_call(request: web.Request) -> Call:
         raise UgeneError(Code.FILE_REJECTED)
     try:
         reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):
+    except (AssertionError, ValueError, KeyError, HttpProcessingError):
         raise UgeneError(Code.MALFORMED_REQUEST) from None
     if request_token(request) is None and not _anonymous_uploads(services.registry):
         # The route is inside the body, but no upload param takes anonymous files: refuse before reading.
@@ -133,7 +134,7 @@ async def put_call(request: web.Request) -> Call:
         if upload is not None:
             upload.path.unlink(missing_ok=True)
         raise
-    except ValueError:
+    except (ValueError, HttpProcessingError):    # HttpProcessingError: a part's headers are no HTTP headers
         if upload is not None:
             upload.path.unlink(missing_ok=True)
         raise UgeneError(Code.MALFORMED_REQUEST) from None
