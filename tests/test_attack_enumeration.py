@@ -50,12 +50,14 @@ async def compare(db, first, second, *, reset: str):
     return answers, medians
 
 
-def assert_alike(answers, medians, code):
+def assert_alike(name, answers, medians, code):
     first, second = answers
     assert {without_timestamp(a) for a in first} == {without_timestamp(a) for a in second}
     assert first[0].code == code
-    print(f"medians {medians[0] * 1000:.1f} ms and {medians[1] * 1000:.1f} ms")
     gap = abs(medians[0] - medians[1]) / max(medians)
+    # One greppable line per measure (`pytest -s -m check | grep FIGURE`), for docs/reliability.md.
+    print(f"FIGURE enumeration {name}: unknown={medians[0] * 1000:.1f}ms known={medians[1] * 1000:.1f}ms "
+          f"gap={gap:.1%} tries={TRIES}", flush=True)
     assert gap < MAX_GAP, f"medians {medians[0] * 1000:.1f} ms and {medians[1] * 1000:.1f} ms differ by {gap:.0%}"
 
 
@@ -65,7 +67,7 @@ async def test_signin_unknown_and_wrong_password_answer_alike_in_body_and_time(p
         db, lambda: timed(prod, "auth", "signin", uname="nobody", **{"pass": "Wrong7Horse"}),
         lambda: timed(prod, "auth", "signin", uname="alice", **{"pass": "Wrong7Horse"}),
         reset="DELETE FROM ugene_throttle")
-    assert_alike(answers, medians, "001404")
+    assert_alike("signin", answers, medians, "001404")
     assert answers[0][0].status == 401
 
 
@@ -76,7 +78,7 @@ async def test_restore_pwd_unknown_and_known_answer_alike_in_body_and_time(prod,
         db, lambda: timed(prod, "auth", "restore-pwd", uname="nobody"),
         lambda: timed(prod, "auth", "restore-pwd", uname="alice"),
         reset="DELETE FROM ugene_throttle")
-    assert_alike(answers, medians, "100003")
+    assert_alike("restore-pwd", answers, medians, "100003")
     assert await db.fetchval("SELECT count(*) FROM ugene_outbox") == TRIES
 
 
@@ -87,5 +89,5 @@ async def test_resend_confirm_unknown_and_waiting_answer_alike_in_body_and_time(
         db, lambda: timed(prod, "reg", "resend-confirm", email="nobody@example.test"),
         lambda: timed(prod, "reg", "resend-confirm", email="waiting@example.test"),
         reset="DELETE FROM ugene_throttle")
-    assert_alike(answers, medians, "100007")
+    assert_alike("resend-confirm", answers, medians, "100007")
     assert await db.fetchval("SELECT count(*) FROM ugene_outbox") == TRIES + 1

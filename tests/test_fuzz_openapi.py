@@ -79,6 +79,7 @@ def test_no_operation_of_the_openapi_document_answers_a_server_error(live, pg):
                 continue                        # nothing can break this operation's document (no input)
             except Exception as error:          # collect them all: one report for every operation
                 failures.append(f"{label} ({mode.value}): {str(error)[:2000]}")
-    print(f"schemathesis: {len(calls)} calls on {len(set(calls))} of {len(operations)} operations")
+    print(f"FIGURE schemathesis: calls={len(calls)} operations={len(set(calls))}/{len(operations)} "
+          f"server_errors={len(failures)}", flush=True)
     assert not failures, "\n\n".join(failures)
     assert "Traceback" not in live.output()
