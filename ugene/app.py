@@ -77,7 +77,8 @@ async def _mail_sender(app: web.Application):
         return
     transport = SmtpTransport(s) if s.smtp_enabled else FolderTransport(s.mail_dir)
     services.sender = Sender(services.pool, services.clock, transport, mail_from=s.mail_from,
-                             max_attempts=s.mail_max_attempts, retry_base=s.mail_retry_base_seconds)
+                             max_attempts=s.mail_max_attempts, retry_base=s.mail_retry_base_seconds,
+                             claim_seconds=s.mail_claim_seconds)
     task = asyncio.create_task(services.sender.run())
     yield
     task.cancel()

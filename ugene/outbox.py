@@ -92,10 +92,10 @@ class Sender:
     """Claims due mails with FOR UPDATE SKIP LOCKED, so any number of workers can run one."""
 
     def __init__(self, pool, clock: Clock, transport, *, mail_from: str, max_attempts: int,
-                 retry_base: float, poll_seconds: float = 1.0):
+                 retry_base: float, poll_seconds: float = 1.0, claim_seconds: float = CLAIM_SECONDS):
         self.pool, self.clock, self.transport = pool, clock, transport
         self.mail_from, self.max_attempts, self.retry_base = mail_from, max_attempts, retry_base
-        self.poll_seconds = poll_seconds
+        self.poll_seconds, self.claim_seconds = poll_seconds, claim_seconds
         self.wake = asyncio.Event()
         self._claimed: set[int] = set()
 
@@ -125,7 +125,7 @@ class Sender:
                                 WHERE state = 'queued' AND next_attempt_at <= $1
                                   AND (claimed_until IS NULL OR claimed_until < $1)
                                 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-                   RETURNING *""", now, now + timedelta(seconds=CLAIM_SECONDS), limit)
+                   RETURNING *""", now, now + timedelta(seconds=self.claim_seconds), limit)
             for row in rows:
                 self._claimed.add(row["id"])
                 await self._deliver(conn, row)
