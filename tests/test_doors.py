@@ -17,7 +17,8 @@ async def test_put_to_a_param_without_the_put_door_is_002001_and_leaves_no_file(
     form.add_field("source", b"hello", filename="a.txt", content_type="text/plain")
     form.add_field("module", "general")
     form.add_field("param", "status")
-    response = await api.client.put("/api", data=form)
+    _, token = await api.login("alice")
+    response = await api.client.put("/api", data=form, headers={"X-Authorization-Token": f"Bearer {token}"})
     assert (await response.json())["error"] == "002001"
     assert list((settings.files_dir / "incoming").iterdir()) == []
 
@@ -48,3 +49,14 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies():
     assert client_ip(request("192.0.2.7", "1.2.3.4"), trusted) == "192.0.2.7"
     # From a trusted proxy, the right-most untrusted hop is the client (left entries can be forged).
     assert client_ip(request("10.1.1.1", "6.6.6.6, 1.2.3.4, 10.2.2.2"), trusted) == "1.2.3.4"
+
+
+async def test_put_without_a_token_is_refused_before_the_body_is_read(api, settings):
+    form = aiohttp.FormData()
+    form.add_field("module", "user")
+    form.add_field("param", "upload-file")
+    form.add_field("type", "file")
+    form.add_field("source", b"x" * 1000, filename="a.txt", content_type="text/plain")
+    response = await api.client.put("/api", data=form)
+    assert response.status == 401 and (await response.json())["error"] == "004004"
+    assert not (settings.files_dir / "incoming").exists() or not list((settings.files_dir / "incoming").iterdir())

@@ -118,7 +118,7 @@ async def drain(app: web.Application, timeout: float) -> int:
 async def _respond(request: web.Request, handler) -> web.StreamResponse:
     try:
         response = await handler(request)
-    except web.HTTPException as exc:
+    except web.HTTPException:
         if not request.path.startswith("/api"):
             raise
         response = envelope_response(request, _failure(request, Code.MALFORMED_REQUEST))

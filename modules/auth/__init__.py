@@ -11,7 +11,6 @@ module = Module("auth", version="1.0.0", title="Module Authentication",
                 description="Sign in, one-time codes, session refresh and password recovery")
 
 RESTORE = "restore-pwd"          # token kind of the link restore-pwd mails
-MAIL_EVERY = 60                  # seconds: one restore mail per address per minute (protocol §8)
 LOGIN_MAX = 254                  # the longest username or email there can be
 # A one-time code: the seed sends a string, apps may send the number; strict, so true or 1.0 is no code.
 Number = Annotated[int, Field(strict=True)]
@@ -112,10 +111,7 @@ async def _send_restore_link(ctx: Context, user: dict) -> None:
 
     The rate limit is checked before a token is issued, so a refused request keeps the earlier link alive.
     """
-    if not await ctx.services.throttle.once_per(ctx.conn, f"mail:{RESTORE}:{user['email'].lower()}", MAIL_EVERY):
+    if not await ctx.mail_link(user, kind=RESTORE, template="restore_pwd", to=user["email"],
+                               link_to=("auth", "verify-pwd"), ttl=ctx.settings.restore_link_seconds):
         return
-    secret = await ctx.services.tokens.issue(ctx.conn, user["id"], RESTORE, ctx.settings.restore_link_seconds,
-                                             email=user["email"])
-    await ctx.mail("restore_pwd", user["email"], user_id=user["id"], username=user["username"],
-                   link=ctx.link("auth", "verify-pwd", secret))
     await ctx.log("restore-link-sent", user_id=user["id"])

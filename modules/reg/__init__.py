@@ -10,7 +10,6 @@ module = Module("reg", version="1.0.0", title="Module Registration",
 # Token kind of every link confirm-email takes: signup's and resend-confirm's, and user/change-email's,
 # whose payload {"new_email": ...} names the address that replaces the account's (the modules' contract).
 CONFIRM = "confirm-email"
-MAIL_EVERY = 60                  # seconds: one confirmation mail per address per minute (protocol §8)
 
 
 class SignupArgs(Args):
@@ -90,11 +89,7 @@ async def send_confirmation(ctx: Context, user: dict) -> None:
 
     The rate limit is checked before a token is issued, so a refused resend keeps the earlier link alive.
     """
-    key = f"mail:{CONFIRM}:{user['email'].lower()}"
-    if not await ctx.services.throttle.once_per(ctx.conn, key, MAIL_EVERY):
+    if not await ctx.mail_link(user, kind=CONFIRM, template="confirm_email", to=user["email"],
+                               link_to=("reg", "confirm-email"), ttl=ctx.settings.confirm_link_seconds):
         return
-    secret = await ctx.services.tokens.issue(ctx.conn, user["id"], CONFIRM, ctx.settings.confirm_link_seconds,
-                                             email=user["email"])
-    await ctx.mail("confirm_email", user["email"], user_id=user["id"], username=user["username"],
-                   link=ctx.link("reg", "confirm-email", secret))
     await queries.mark_mailsent(ctx.conn, user["id"], ctx.now())

@@ -42,16 +42,14 @@ async def change_email(ctx: Context, args: ChangeEmailArgs) -> Reply:
         raise UgeneError(Code.EMAIL_INVALID)
     if await queries.email_taken(ctx.conn, new):
         raise UgeneError(Code.EMAIL_TAKEN)
-    throttle = ctx.services.throttle
-    key = f"mail:{CONFIRM_KIND}:{new.lower()}"
-    if not await throttle.once_per(ctx.conn, key, MAIL_INTERVAL):
-        raise UgeneError(Code.TOO_MANY_ATTEMPTS, retry_after=await throttle.wait(ctx.conn, key) or MAIL_INTERVAL)
     # Issuing kills any earlier live link of this kind: only the latest requested address can win.
-    secret = await ctx.services.tokens.issue(ctx.conn, user["id"], CONFIRM_KIND, ctx.settings.confirm_link_seconds,
-                                             email=new, payload={"new_email": new})
+    if not await ctx.mail_link(user, kind=CONFIRM_KIND, template="email_change_confirm", to=new,
+                               link_to=("reg", "confirm-email"), ttl=ctx.settings.confirm_link_seconds,
+                               payload={"new_email": new}):
+        key = f"mail:{CONFIRM_KIND}:{new.lower()}"
+        raise UgeneError(Code.TOO_MANY_ATTEMPTS,
+                         retry_after=await ctx.services.throttle.wait(ctx.conn, key) or MAIL_INTERVAL)
     await queries.set_pending_email(ctx.conn, user["id"], new)
-    await ctx.mail("email_change_confirm", new, user_id=user["id"], username=user["username"],
-                   link=ctx.link("reg", "confirm-email", secret))
     await ctx.mail("email_change_notice", user["email"], user_id=user["id"], username=user["username"],
                    new_email=new)
     await ctx.log("email-change-requested", user_id=user["id"], actor_id=user["id"])
