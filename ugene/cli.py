@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
@@ -21,6 +22,8 @@ from .logs import AccessLogger, setup_logging
 from .passwords import Passwords, generate_password, password_problem
 from .registry import RegistryError
 from .settings import Settings
+
+log = logging.getLogger("ugene")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,7 +193,7 @@ async def _serve(settings: Settings) -> None:
         pre_shutdown()
     cut = await drain(app, settings.shutdown_timeout)
     if cut:
-        logging.getLogger("ugene").warning("shutdown: %s request(s) cut after %s s", cut, settings.shutdown_timeout)
+        log.warning("shutdown: %s request(s) cut after %s s", cut, settings.shutdown_timeout)
     await runner.cleanup()
 
 
