@@ -114,7 +114,7 @@ async def test_sigkill_with_mails_queued_and_one_mid_send_delivers_each_once_aft
             smtp.black_hole()
             assert (await call(http, server.base, "reg", "signup", uname="claimed", email="claimed@example.test",
                                **PASSWORD)).ok
-            rows = await eventually(lambda: _claimed(db, "claimed@example.test"), 10, "the second mail claimed")
+            await eventually(lambda: _claimed(db, "claimed@example.test"), 10, "the second mail claimed")
         server.process.kill()                      # SIGKILL: no shutdown, no claim given back
         assert server.wait(10) == -signal.SIGKILL
         killed = time.monotonic()
