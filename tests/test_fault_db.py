@@ -22,8 +22,10 @@ RATE, SECONDS = 40, 14  # 560 requests; PostgreSQL goes down at 3 s, comes back 
 
 @pytest.fixture
 def own_pg(tmp_path):
-    """A cluster this test may stop and start; the session's shared one stays up for the others."""
-    cluster = EmbeddedPostgres(tmp_path / "pg", fast=True, log=lambda line: None)
+    """A cluster this test may stop and start; the session's shared one stays up for the others.
+    Durable as in production (fast=False): with synchronous_commit off, a crash would lose commits
+    already answered, and the test would blame Ugene for PostgreSQL's setting."""
+    cluster = EmbeddedPostgres(tmp_path / "pg", fast=False, log=lambda line: None)
     cluster.start()
     yield cluster
     cluster.stop()
@@ -31,7 +33,16 @@ def own_pg(tmp_path):
         shutil.rmtree(cluster.cluster, ignore_errors=True)
 
 
-async def test_postgres_restart_under_load_fails_fast_with_002008_and_recovers_by_itself(own_pg, smtp, tmp_path):
+def stop(cluster: EmbeddedPostgres, mode: str) -> None:
+    """`fast`: an operator's restart (sessions told to end); `immediate`: as a crash (no goodbye, crash
+    recovery on the next start)."""
+    result = cluster._run("pg_ctl", "stop", "-w", "-m", mode, "-D", str(cluster.cluster))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+async def test_postgres_restart_under_load_fails_fast_with_002008_and_recovers_by_itself(mode, own_pg, smtp,
+                                                                                         tmp_path):
     env = serve_env(tmp_path / "data", free_port(), UGENE_DATABASE_URL=own_pg.dsn(), UGENE_SMTP_HOST="127.0.0.1",
                     UGENE_SMTP_PORT=str(smtp.port), UGENE_POOL_ACQUIRE_TIMEOUT=str(ACQUIRE),
                     UGENE_MAIL_RETRY_BASE_SECONDS="0.2", **CHEAP_ARGON2)
@@ -49,7 +60,7 @@ async def test_postgres_restart_under_load_fails_fast_with_002008_and_recovers_b
             load = asyncio.create_task(open_loop(RATE, SECONDS, plan))
             await asyncio.sleep(3)
             stopping = loop.time()
-            await asyncio.to_thread(own_pg.stop)
+            await asyncio.to_thread(stop, own_pg, mode)
             await eventually(lambda: _ready_is(http, server.base, 503), 5, "/readyz red while PostgreSQL is down")
             await asyncio.sleep(3)
             await asyncio.to_thread(own_pg.start)
@@ -68,7 +79,7 @@ async def test_postgres_restart_under_load_fails_fast_with_002008_and_recovers_b
         await asyncio.sleep(1.5)               # another sender tick: nothing more arrives
         assert sorted(m["To"] for m in smtp.messages) == sorted(f"{name}@example.test" for name in accounts)
         down = [s for s in samples if stopping <= s.due <= up]
-        figure("postgres-restart", requests=len(samples), during_outage=len(down), mails=len(accounts),
+        figure(f"postgres-restart-{mode}", requests=len(samples), during_outage=len(down), mails=len(accounts),
                failed_002008=sum(s.code == "002008" for s in samples), other_errors=0,
                max_latency_ms=worst * 1000, outage_p99_ms=summary(down)["p99_ms"], recovered_s=recovery,
                readyz_green_s=ready_after, ambiguous_signups=ambiguous, generator_lag_ms=lag * 1000)
