@@ -40,6 +40,10 @@ PASSWORD = "Soak7Horse-Runner"
 WEIGHTS = {"status": 5, "profile": 5, "signin": 3, "refresh": 3, "signup": 2, "show-users": 2}
 
 
+class NoIdleRefreshToken(Exception):
+    """All SOAK_USERS refresh tokens are in requests still unanswered: the server is far behind."""
+
+
 class Soak:
     def __init__(self, root: Path, seconds: float, rate: float, users: int):
         self.root, self.seconds, self.rate, self.users = root, seconds, rate, users
@@ -103,7 +107,9 @@ class Soak:
 
     async def refresh_once(self, http):
         """Rotate one idle refresh token and put its successor back (a token is never used twice)."""
-        token = self.refresh.popleft()              # IndexError, counted as an error, if none is idle
+        if not self.refresh:                        # every family is waiting for an answer: counted as an error
+            raise NoIdleRefreshToken()
+        token = self.refresh.popleft()
         answer = await call(http, self.server.base, "auth", "refresh-session", **{"refresh-token": token})
         self.refresh.append(answer.answer["refresh_token"] if answer.ok else token)
         return answer
