@@ -37,6 +37,11 @@ run: install postgres
 test: install postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Speed goals are measured here, never in timed tests. Each script starts a throwaway
+# embedded PostgreSQL unless given a DSN.
+bench: install postgres
+	$(BIN)/python bench/show_users.py
+
 clean:
 	rm -rf $(VENV) .ugene build *.egg-info
 
