@@ -48,3 +48,9 @@ bench: install postgres
 
 clean:
 	rm -rf $(VENV) .ugene build *.egg-info
+
+# A fixed-rate mix against a real `ugene serve` on a temporary embedded PostgreSQL, then a consistency
+# check (docs/reliability.md). Not part of `make test`. SOAK_SECONDS (60), SOAK_RATE (40/s), SOAK_OUT.
+.PHONY: soak
+soak: install postgres
+	$(BIN)/python -m tests.soak.run
