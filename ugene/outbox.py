@@ -111,9 +111,12 @@ class Sender:
                 sent = 0
             if sent:
                 continue
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the event
+            # is set, and the sender (and a shutdown waiting for it) would run on forever.
             try:
-                await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.poll_seconds):
+                    await self.wake.wait()
+            except TimeoutError:
                 pass
             self.wake.clear()
 
