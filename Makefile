@@ -37,6 +37,10 @@ run: install postgres
 test: install postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The security and reliability selection (attacks, fuzzing, log checks): a few minutes, also part of `test`.
+check: install postgres
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m check
+
 # Speed goals are measured here, never in timed tests. Each script starts a throwaway
 # embedded PostgreSQL unless given a DSN.
 bench: install postgres

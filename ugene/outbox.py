@@ -101,7 +101,11 @@ class Sender:
         self._unrecorded: dict[int, object] = {}    # mail id -> when SMTP took it
 
     async def run(self) -> None:
-        while True:
+        # Python 3.11's wait_for (aiosmtplib uses it) loses a cancellation that races a result, and
+        # the shutdown then waited for this loop forever; a requested cancellation stays counted in
+        # `cancelling()`, so the loop ends on it all the same.
+        task = asyncio.current_task()
+        while not task.cancelling():
             try:
                 sent = await self.deliver_due()
             except asyncio.CancelledError:
