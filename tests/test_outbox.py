@@ -131,13 +131,3 @@ async def test_a_mail_sent_while_its_row_could_not_be_updated_is_recorded_on_the
     assert row["state"] == "sent" and row["sent_at"] and row["claimed_until"] is None
     assert smtp.messages == []                        # recorded, never sent a second time
 
-
-async def test_the_sender_stops_when_cancelled_just_as_it_is_woken(quiet, settings):
-    sender = sender_for(quiet, settings)
-    task = asyncio.create_task(sender.run())
-    await asyncio.sleep(0.3)                          # lets it find the outbox empty and wait for a wake-up
-    sender.wake.set()
-    await asyncio.sleep(0)
-    task.cancel()                                     # as the app's cleanup does on shutdown
-    done, _ = await asyncio.wait([task], timeout=3)
-    assert done, "the sender swallowed its cancellation"
