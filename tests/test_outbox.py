@@ -130,3 +130,4 @@ async def test_a_mail_sent_while_its_row_could_not_be_updated_is_recorded_on_the
     row = await db.fetchrow("SELECT state, sent_at, claimed_until FROM ugene_outbox WHERE id = $1", mail_id)
     assert row["state"] == "sent" and row["sent_at"] and row["claimed_until"] is None
     assert smtp.messages == []                        # recorded, never sent a second time
+

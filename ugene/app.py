@@ -83,10 +83,8 @@ async def _mail_sender(app: web.Application):
     task = asyncio.create_task(services.sender.run())
     yield
     task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    # Bounded, so that nothing in the sender can hold a shutdown forever.
+    await asyncio.wait([task], timeout=5)
     await services.sender.release()
 
 

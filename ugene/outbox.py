@@ -115,6 +115,8 @@ class Sender:
                 sent = 0
             if sent:
                 continue
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the event
+            # is set, and the sender (and a shutdown waiting for it) would run on forever.
             try:
                 async with asyncio.timeout(self.poll_seconds):
                     await self.wake.wait()
