@@ -6,12 +6,13 @@ import itertools
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import asyncpg
 
 from data import PASSWORD, USER_PREFIX, three_letter_filters
 from load import Figures, api, call, finish_wrk, start_wrk, wrk
+from servers import cpu_seconds
 
 RUNS = 2
 _tags = itertools.count(1)
@@ -40,7 +41,8 @@ def _args(args: list[str]) -> list[str]:
 
 def _line(label: str, figures: Figures) -> None:
     errors = f", {figures.errors} errors {figures.error_kinds}" if figures.errors else ""
-    print(f"    {label:<10} {figures.rps:9.1f} req/s  p50 {figures.p50:7.2f} ms  p99 {figures.p99:7.2f} ms{errors}",
+    cpu = f"  cpu {figures.cpu_ms:6.3f} ms/req" if figures.cpu_ms is not None else ""
+    print(f"    {label:<10} {figures.rps:9.1f} req/s  p50 {figures.p50:7.2f} ms  p99 {figures.p99:7.2f} ms{cpu}{errors}",
           flush=True)
 
 
@@ -52,7 +54,8 @@ class Bench:
     warmup: int
     connections: int
     work: Path
-    notes: list = field(default_factory=list)
+    ugene_pid: int
+    baseline_pid: int
 
     def write_lines(self, name: str, lines: list[str]) -> Path:
         path = self.work / f"{name}.txt"
@@ -60,7 +63,13 @@ class Bench:
         return path
 
     def _run(self, url: str, script: str, args: list[str], seconds: float, connections: int | None = None):
-        return wrk(url, script, _args(args), seconds, connections or self.connections)
+        """One wrk run, with the CPU time the server under load used per request."""
+        pid = self.ugene_pid if url.startswith(self.ugene_url) else self.baseline_pid
+        before = cpu_seconds(pid)
+        figures = wrk(url, script, _args(args), seconds, connections or self.connections)
+        if figures.requests:
+            figures.cpu_ms = (cpu_seconds(pid) - before) * 1000 / figures.requests
+        return figures
 
     def pair(self, case: Case) -> dict:
         """Warm both up, then measure baseline and Ugene in turn, RUNS times."""

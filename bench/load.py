@@ -24,9 +24,10 @@ class Figures:
     requests: int
     errors: int
     error_kinds: dict = field(default_factory=dict)
+    cpu_ms: float | None = None       # the server's CPU time per request
 
     def as_dict(self) -> dict:
-        return {"rps": round(self.rps, 1), "p50_ms": round(self.p50, 2), "p90_ms": round(self.p90, 2),
+        return {"cpu_ms_per_request": None if self.cpu_ms is None else round(self.cpu_ms, 3),"rps": round(self.rps, 1), "p50_ms": round(self.p50, 2), "p90_ms": round(self.p90, 2),
                 "p99_ms": round(self.p99, 2), "max_ms": round(self.max, 2), "requests": self.requests,
                 "errors": self.errors, "error_kinds": self.error_kinds}
 

@@ -93,7 +93,7 @@ def main() -> int:
         secret = os.urandom(32).hex()
         baseline = start_baseline(base_port, dsn, secret, digest, logs)
         bench = Bench(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{base_port}", seconds, warmup, connections,
-                      work)
+                      work, ugene.pid, baseline.pid)
         tokens = signin_tokens(bench.ugene_url, 50)
         ids = asyncio.run(_ids(dsn, 50))
         baseline_tokens = [jwt.encode({"uid": uid}, secret, algorithm="HS256") for uid in ids]

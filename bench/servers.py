@@ -110,6 +110,12 @@ def pin_postgres(cluster: Path) -> list[int]:
     return pids
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class MemoryWatch:
     """Samples a process's resident memory; `peak_kib` is the kernel's high-water mark (VmHWM)."""
 
