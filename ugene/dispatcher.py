@@ -51,20 +51,38 @@ class Dispatcher:
         self.services = services
         self.registry = services.registry
         self.messages = services.messages
+        # No param may hold more than half of the pool: a flood of slow calls (sign-ins queued for
+        # argon2 with their transaction open) must leave connections for every other call.
+        self.share = max(1, services.settings.pool_max // 2)
+        self._slots: dict[tuple[str, str], asyncio.Semaphore] = {}
+
+    def _slot(self, param: Param) -> asyncio.Semaphore:
+        key = (param.module, param.name)
+        if key not in self._slots:
+            self._slots[key] = asyncio.Semaphore(self.share)
+        return self._slots[key]
 
     async def dispatch(self, call: Call) -> Outcome:
         language = self.messages.language(call.language)
         session = None
         try:
             param = self._route(call)
-            pool = self.services.pool
-            async with pool.acquire(timeout=self.services.settings.pool_acquire_timeout) as conn:
-                session = await self._session(conn, call.token) if call.token else None
-                self._check_access(param.access, session)
-                args = self._arguments(param, call.args)
-                ctx = Context(self.services, conn, session, language, call.ip, call.user_agent,
-                              call.request_id, call.upload)
-                reply = await self._run(conn, param, ctx, args)
+            pool, timeout = self.services.pool, self.services.settings.pool_acquire_timeout
+            slot = self._slot(param)
+            if slot.locked():    # the same wait, and the same 002008, as for the pool
+                await asyncio.wait_for(slot.acquire(), timeout)
+            else:
+                await slot.acquire()
+            try:
+                async with pool.acquire(timeout=timeout) as conn:
+                    session = await self._session(conn, call.token) if call.token else None
+                    self._check_access(param.access, session)
+                    args = self._arguments(param, call.args)
+                    ctx = Context(self.services, conn, session, language, call.ip, call.user_agent,
+                                  call.request_id, call.upload)
+                    reply = await self._run(conn, param, ctx, args)
+            finally:
+                slot.release()
             for callback in ctx._after_commit:
                 callback()
             return self.success(reply, language, session)
