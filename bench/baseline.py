@@ -87,7 +87,7 @@ def create_app(dsn: str, secret: str, password_hash: str) -> web.Application:
     app[CONFIG] = {"secret": secret, "hash": password_hash}
     app[HASHER] = PasswordHasher(time_cost=defaults.argon2_time_cost, memory_cost=defaults.argon2_memory_kib,
                                  parallelism=defaults.argon2_parallelism)
-    app[THREADS] = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+    app[THREADS] = ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="argon2")
 
     async def database(app):
         app[POOL] = await asyncpg.create_pool(dsn, min_size=defaults.pool_min, max_size=defaults.pool_max)
