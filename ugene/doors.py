@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import secrets
 import tempfile
 from pathlib import Path
 
+import orjson
 from aiohttp import web
 
 from .codes import Code
@@ -72,8 +72,8 @@ async def post_call(request: web.Request) -> Call:
     """`POST /api` with a JSON envelope."""
     body = await read_limited(request, request.app[SERVICES].settings.max_body_bytes)
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        envelope = orjson.loads(body)
+    except ValueError:               # orjson.JSONDecodeError, invalid UTF-8 included
         raise UgeneError(Code.MALFORMED_REQUEST) from None
     if not isinstance(envelope, dict):
         raise UgeneError(Code.MALFORMED_REQUEST)
