@@ -8,11 +8,17 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+# The example plugin is installed as an operator would install any plugin (not editable), so the
+# tests drive it exactly as it ships.
+PLUGIN := examples/ugene-profile
+PLUGIN_FILES := $(shell find $(PLUGIN) -type f -not -path '*/build/*' -not -path '*.egg-info*' -not -name '*.pyc')
+
+$(STAMP): setup.cfg pyproject.toml $(PLUGIN_FILES)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q ./$(PLUGIN)
 	@touch $@
 
 # PostgreSQL's server binaries (initdb, pg_ctl) run the embedded database.

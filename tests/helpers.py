@@ -82,12 +82,15 @@ class Api:
         return user, token
 
 
+def plain_body(message) -> str:
+    """The text/plain part with its line ends made `\n` (SMTP delivers CRLF)."""
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
 def link_in(message) -> str:
     """The link standing alone on its line in a mail."""
-    body = message.get_body(("plain",)).get_content()
-    return re.search(r"^(https?://\S+)$", body, re.M).group(1)
+    return re.search(r"^(https?://\S+)$", plain_body(message), re.M).group(1)
 
 
 def line_matching(message, pattern: str) -> str:
-    body = message.get_body(("plain",)).get_content()
-    return re.search(pattern, body, re.M).group(0)
+    return re.search(pattern, plain_body(message), re.M).group(0)

@@ -9,11 +9,12 @@ import time
 import orjson
 from aiohttp import web
 
-from . import doors
+from . import doors, pages
 from .clock import Clock
 from .codes import Code
 from .db import create_pool
 from .dispatcher import Dispatcher, Outcome
+from .downloads import setup_downloads
 from .errors import UgeneError
 from .messages import load_messages
 from .keys import DISPATCHER, METRICS, REQUEST_ID, RUN_SENDER, SERVICES
@@ -21,6 +22,7 @@ from .metrics import CONTENT_TYPE, Metrics
 from .outbox import FolderTransport, Sender, SmtpTransport
 from .registry import Registry, discover
 from .resources import messages_dir
+from .schema_doc import setup_schema_routes
 from .services import Services, build_services
 from .settings import Settings
 
@@ -46,11 +48,14 @@ def create_app(settings: Settings, *, registry: Registry | None = None, clock: C
     app.cleanup_ctx.append(_mail_sender)
     app.router.add_post("/api", post_api)
     app.router.add_put("/api", put_api)
+    setup_schema_routes(app)            # before the GET doors and the catch-all, so /api/schema wins
     app.router.add_get("/api/{module}/{param}/{language}", get_api)
     app.router.add_get("/api/{module}/{param}", get_api)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    pages.setup_pages(app)
+    setup_downloads(app)
     app.router.add_route("*", "/api", not_found)
     app.router.add_route("*", "/api/{tail:.*}", not_found)
     return app
@@ -90,7 +95,7 @@ async def request_middleware(request: web.Request, handler):
     request[REQUEST_ID] = doors.new_request_id()
     try:
         response = await handler(request)
-    except web.HTTPException as exc:
+    except web.HTTPException:
         if not request.path.startswith("/api"):
             raise
         response = envelope_response(request, _failure(request, Code.MALFORMED_REQUEST))
@@ -141,6 +146,12 @@ async def post_api(request: web.Request) -> web.Response:
 
 
 async def get_api(request: web.Request) -> web.Response:
+    if pages.wants_html(request):
+        info = request.match_info
+        param = request.app[SERVICES].registry.find(info["module"], info["param"])
+        if param is not None and param.page is not None:
+            return pages.form_page(request, param)
+
     async def make(req):
         return doors.get_call(req)
     return await _answer(request, make)

@@ -7,6 +7,8 @@ from typing import Any, Callable
 
 from .sessions import Session
 
+MAIL_EVERY = 60   # seconds: one mail per address and kind (protocol §8)
+
 
 @dataclass
 class Reply:
@@ -81,6 +83,19 @@ class Context:
         """Write to the activity log with this request's IP and user agent."""
         await self.services.activity.record(self.conn, action, user_id=user_id, actor_id=actor_id,
                                             ip=self.ip, user_agent=self.user_agent, **detail)
+
+    async def mail_link(self, user: dict, *, kind: str, template: str, to: str, link_to: tuple[str, str],
+                        ttl: int, payload: dict | None = None) -> bool:
+        """Issue a one-time link of `kind` and mail it to `to`, at most once a minute per address and kind.
+
+        The limit is checked before the link is issued, so a refused request keeps the earlier link
+        alive (and its earlier links die only when a new one is sent). False when the limit held it back.
+        """
+        if not await self.services.throttle.once_per(self.conn, f"mail:{kind}:{to.lower()}", MAIL_EVERY):
+            return False
+        secret = await self.services.tokens.issue(self.conn, user["id"], kind, ttl, email=to, payload=payload)
+        await self.mail(template, to, user_id=user["id"], username=user["username"], link=self.link(*link_to, secret))
+        return True
 
     def link(self, module: str, param: str, secret: str, language: str | None = None) -> str:
         """A mail link, always from the configured public URL, never from request headers."""

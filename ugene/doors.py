@@ -99,6 +99,9 @@ async def put_call(request: web.Request) -> Call:
         reader = await request.multipart()
     except (AssertionError, ValueError, KeyError):
         raise UgeneError(Code.MALFORMED_REQUEST) from None
+    if request_token(request) is None and not _anonymous_uploads(services.registry):
+        # The route is inside the body, but no upload param takes anonymous files: refuse before reading.
+        raise UgeneError(Code.SESSION_INVALID)
     fields: dict[str, str] = {}
     upload = None
     try:
@@ -129,6 +132,10 @@ def upload_ceiling(registry, settings) -> int:
     limits = [p.max_upload(settings) for m in registry.modules.values() for p in m.params.values()
               if p.put and p.max_upload]
     return max(limits, default=settings.file_max_bytes)
+
+
+def _anonymous_uploads(registry) -> bool:
+    return any(p.put and p.access.kind == "public" for m in registry.modules.values() for p in m.params.values())
 
 
 def _limit_for(services, fields: dict, ceiling: int) -> int:

@@ -13,9 +13,11 @@ LANGUAGES = ("en", "vi", "ru", "chi")
 class Messages:
     """Code texts and mail templates for the four languages."""
 
-    def __init__(self, texts: dict[str, dict[str, str]], mails: dict[str, dict[str, dict]], default: str = "en"):
+    def __init__(self, texts: dict[str, dict[str, str]], mails: dict[str, dict[str, dict]], default: str = "en",
+                 pages: dict[str, dict[str, str]] | None = None):
         self.texts = texts
         self.mails = mails
+        self.pages = pages or {lang: {} for lang in LANGUAGES}
         self.default = default if default in LANGUAGES else "en"
 
     def language(self, requested) -> str:
@@ -28,6 +30,10 @@ class Messages:
     def table(self, language: str) -> dict[str, str]:
         return self.texts[language]
 
+    def page(self, key: str, language: str) -> str:
+        """A text of the browser pages (titles, buttons, hints), in `language` or the default one."""
+        return self.pages.get(language, {}).get(key) or self.pages[self.default].get(key, "")
+
     def mail(self, template: str, language: str, **values) -> tuple[str, str]:
         """(subject, body) of a mail template filled with `values`."""
         entry = self.mails.get(language, {}).get(template) or self.mails[self.default][template]
@@ -38,16 +44,18 @@ def load_messages(dirs: list[Path], codes: dict, default: str = "en") -> Message
     """Merge `<dir>/<lang>.json` and `<dir>/mail/<lang>.json` of each dir; check completeness."""
     texts: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
     mails: dict[str, dict[str, dict]] = {lang: {} for lang in LANGUAGES}
+    pages: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
     for directory in dirs:
         for lang in LANGUAGES:
             texts[lang].update(_read(directory / f"{lang}.json"))
             mails[lang].update(_read(directory / "mail" / f"{lang}.json"))
+            pages[lang].update(_read(directory / "pages" / f"{lang}.json"))
     for lang in LANGUAGES:
         missing = sorted(set(codes) - set(texts[lang]))
         if missing:
             raise RegistryError(f"code(s) {', '.join(missing)} have no text in messages/{lang}.json")
     _check_templates(mails)
-    return Messages(texts, mails, default)
+    return Messages(texts, mails, default, pages)
 
 
 def _read(path: Path) -> dict:

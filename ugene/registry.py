@@ -67,6 +67,9 @@ class Param:
     codes: tuple = ()
     max_upload: Callable[[Any], int] | None = None
     description: str = ""
+    # For mail links: fields a browser page offers (None: no page). The page never calls the param
+    # by itself; only its button does, so mail scanners that prefetch links cannot burn them.
+    page: tuple | None = None
 
     @property
     def doors(self) -> tuple[str, ...]:
@@ -94,7 +97,7 @@ class Module:
             self.title = f"Module {self.name.capitalize()}"
 
     def param(self, name: str, *, access: Access, get: bool = False, put: bool = False,
-              codes: tuple = (), max_upload: Callable[[Any], int] | None = None):
+              codes: tuple = (), max_upload: Callable[[Any], int] | None = None, page: tuple | None = None):
         """Declare a param: `@module.param("signup", access=PUBLIC)` on `async def h(ctx, args)`."""
         if not isinstance(access, Access):
             raise TypeError(f"{self.name}/{name}: access must be PUBLIC, SESSION, PARTIAL_SESSION or admin(n)")
@@ -110,7 +113,7 @@ class Module:
                 raise RegistryError(f"{self.name}/{name}: `args` must be annotated with an Args model")
             doc = (inspect.getdoc(handler) or "").split("\n")[0]
             self.params[name] = Param(self.name, name, handler, model, access, get, put,
-                                      tuple(codes), max_upload, doc)
+                                      tuple(codes), max_upload, doc, page)
             return handler
 
         return register
@@ -124,6 +127,10 @@ class Module:
         """Declare `async def hook(conn, user)`: erase the module's data about a person."""
         self.erase_hook = hook
         return hook
+
+
+# Paths under /api that the gateway itself serves; a module of that name would be shadowed.
+RESERVED_NAMES = frozenset({"schema"})
 
 
 class RegistryError(RuntimeError):
@@ -143,6 +150,9 @@ class Registry:
         where = f" (from {origin})" if origin else ""
         if not isinstance(module, Module):
             raise RegistryError(f"{origin or module!r} does not provide a ugene Module")
+        if module.name in RESERVED_NAMES:
+            raise RegistryError(f"module name {module.name!r}{where} is reserved: GET /api/{module.name} "
+                                "publishes the schema of every module")
         if module.name in self.modules:
             raise RegistryError(f"duplicate module {module.name!r}{where}")
         if not module.params:

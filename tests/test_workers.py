@@ -1,0 +1,46 @@
+"""Two worker processes on one database agree: sessions, logouts and throttles are shared."""
+import json
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+
+from .conftest import free_port
+from .test_cli import environment, wait_until_serving
+
+
+def call(port, module, param, token=None, **args):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api", method="POST",
+        data=json.dumps({"module": module, "param": param, "args": args}).encode(),
+        headers={"Content-Type": "application/json", "Connection": "close",
+                 **({"X-Authorization-Token": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read())
+
+
+def test_two_workers_share_sessions_logouts_and_throttles(pg, db, tmp_path):
+    port = free_port()
+    env = environment(tmp_path, UGENE_DATABASE_URL=pg, UGENE_PORT=str(port))
+    process = subprocess.Popen([sys.executable, "-m", "ugene", "serve", "--workers", "2"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        wait_until_serving(process, lines)
+        wait_until_serving(process, lines)          # both workers report they are serving
+        password = next(re.search(r"password (\S+)", l).group(1) for l in lines if "account `admin`" in l)
+        token = call(port, "auth", "signin", uname="admin", **{"pass": password})["answer"]["token"]
+        # Each request opens a new connection, which the kernel spreads over both workers.
+        assert all(call(port, "user", "profile", token)["success"] == 1 for _ in range(20))
+        assert call(port, "user", "logout", token)["answer"]["message"] == "100011"
+        assert all(call(port, "user", "profile", token)["error"] == "004004" for _ in range(20))
+        codes = [call(port, "auth", "signin", uname="admin", **{"pass": "Wrong0Password"})["error"]
+                 for _ in range(12)]
+        assert codes[:10] == ["001404"] * 10 and codes[10:] == ["001417", "001417"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
