@@ -43,7 +43,7 @@ class Context:
     """Everything a handler may use; it never sees the HTTP request."""
 
     services: Any                           # ugene.services.Services
-    conn: Any                               # asyncpg connection, inside the request's transaction
+    conn: Any                               # the request's connection (ugene.lazy), inside its transaction
     session: Session | None
     language: str
     ip: str | None = None

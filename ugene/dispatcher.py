@@ -15,6 +15,7 @@ from .codes import Code
 from .context import Context, Reply, Upload
 from .db import UNAVAILABLE
 from .errors import UgeneError
+from .lazy import RequestConnection
 from .registry import Param
 
 log = logging.getLogger("ugene.dispatch")
@@ -78,8 +79,8 @@ class Dispatcher:
                     session = await self._session(conn, call.token) if call.token else None
                     self._check_access(param.access, session)
                     args = self._arguments(param, call.args)
-                    ctx = Context(self.services, conn, session, language, call.ip, call.user_agent,
-                                  call.request_id, call.upload)
+                    ctx = Context(self.services, RequestConnection(conn), session, language, call.ip,
+                                  call.user_agent, call.request_id, call.upload)
                     reply = await self._run(conn, param, ctx, args)
             finally:
                 slot.release()
@@ -140,17 +141,16 @@ class Dispatcher:
 
     @staticmethod
     async def _run(conn, param: Param, ctx: Context, args) -> Reply:
-        transaction = conn.transaction()
-        await transaction.start()
+        """The handler inside the request's transaction, which its first statement begins (ugene.lazy)."""
         try:
             reply = await param.handler(ctx, args)
         except UgeneError as error:
-            await (transaction.commit() if error.commit else transaction.rollback())
+            await ctx.conn.finish(commit=error.commit)
             raise
         except BaseException:
-            await transaction.rollback()
+            await ctx.conn.finish(commit=False)
             raise
-        await transaction.commit()
+        await ctx.conn.finish(commit=True)
         if not isinstance(reply, Reply):
             raise TypeError(f"{param.module}/{param.name} returned {type(reply).__name__}, not Reply")
         return reply
