@@ -5,7 +5,6 @@ import asyncio
 import os
 import secrets
 import string
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -53,23 +52,13 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _yield_to_the_loop() -> None:
-    """Run this hashing thread at a lower priority than the event loop (Linux: nice per thread), so
-    that when both want the CPU, requests that do not hash are answered first."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
-
-
 class Passwords:
     """argon2id in a thread pool bounded to the cores, so the event loop never waits on a hash."""
 
     def __init__(self, memory_kib: int = 19456, time_cost: int = 2, parallelism: int = 1,
                  threads: int | None = None):
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-        self.pool = ThreadPoolExecutor(max_workers=threads or usable_cores(), thread_name_prefix="argon2",
-                                       initializer=_yield_to_the_loop)
+        self.pool = ThreadPoolExecutor(max_workers=threads or usable_cores(), thread_name_prefix="argon2")
         # Verified against when the account does not exist, so unknown users cost the same time.
         self._dummy = self.hasher.hash(secrets.token_hex(16))
 
