@@ -54,6 +54,10 @@ def print_table(results: dict) -> None:
     memory = results["memory"]
     print(_row(["memory: worker peak RSS (VmHWM)", "", f"{memory['peak_rss_mb']} MB", "", "", "", "", "",
                 f"<150 {_verdict(memory['met'])}"], widths))
+    meta = results["meta"]
+    print(f"\n{meta['seconds']} s measured after {meta['warmup']} s of warm-up, {meta['connections']} connections; "
+          f"load average {meta['load_average_before']} before, {meta['load_average_after']} after; "
+          f"{meta['wall_seconds']} s in all")
 
 
 def write_json(results: dict, path: Path) -> Path:

@@ -74,7 +74,10 @@ def main() -> int:
     connections = env_int("BENCH_CONNECTIONS", 32)
     users, big_users = env_int("BENCH_USERS", 10_000), env_int("BENCH_BIG_USERS", 1_000_000)
     cases = chosen_cases()
-    started = time.monotonic()
+    started, load_before = time.monotonic(), os.getloadavg()[0]
+    if load_before > 1.0:
+        print(f"note: the load average is {load_before:.1f} before starting: other processes compete for the "
+              "cores and the figures will be noisy", flush=True)
     work = Path(tempfile.mkdtemp(prefix="ugene-bench-"))
     work.chmod(0o755)          # so the embedded cluster (run as `postgres` under root) lives inside it
     logs = RESULTS / "logs"
@@ -111,7 +114,8 @@ def main() -> int:
         results["meta"] = {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
             "cpus": os.cpu_count(), "seconds": seconds, "warmup": warmup, "connections": connections,
-            "users": users, "big_users": big_users, "wall_seconds": round(time.monotonic() - started)}
+            "users": users, "big_users": big_users, "wall_seconds": round(time.monotonic() - started),
+            "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2)}
         print_table(results)
         path = write_json(results, RESULTS / "latest.json")
         print(f"\nfigures written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
