@@ -37,7 +37,8 @@ run: install postgres
 test: install postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# Figures and ratios against a bare baseline (README, "Benchmarks"); a benchmark, never a test.
+# Speed goals are measured here, never in timed tests: figures and ratios against a bare baseline
+# (README, "Benchmarks"). bench/show_users.py alone times the admin listing's queries.
 bench: install postgres
 	@command -v wrk >/dev/null 2>&1 || \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

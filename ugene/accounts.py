@@ -83,10 +83,17 @@ async def find_by_uid(conn, uid: str, *, lock: bool = False) -> dict | None:
 
 
 async def active_admins(conn, *, excluding: int | None = None) -> int:
-    """Admins who can still act (not deleted, not blocked); the last one is protected."""
+    """Admins who can still act (not deleted, not blocked); the last one is protected.
+
+    Their rows stay locked until the transaction ends, so two requests each removing a different
+    admin cannot both see the other one still active and leave none. Call it before locking any
+    single account row, so every caller takes the locks in the same (id) order.
+    """
     return await conn.fetchval(
-        """SELECT count(*) FROM ugene_user WHERE is_admin AND status AND NOT deleted AND NOT erased
-           AND id IS DISTINCT FROM $1""", excluding)
+        # A FILTER, not a WHERE the planner would push into the subquery: every row must be locked.
+        """SELECT count(*) FILTER (WHERE id IS DISTINCT FROM $1) FROM (SELECT id FROM ugene_user
+               WHERE is_admin AND status AND NOT deleted AND NOT erased ORDER BY id FOR UPDATE) AS admins""",
+        excluding)
 
 
 def account_view(user: dict) -> dict:
