@@ -68,8 +68,8 @@ def case_args(case: str, base: str, work: Path) -> tuple[str, str, list[str]]:
         return base + "/api/user/profile/en", "api.lua", ["get", str(path)]
     if case == "signin":
         return base + "/api", "signin.lua", [USER_PREFIX, "10000", PASSWORD]
-    if case == "signup":
-        return base + "/api", "signup.lua", [os.urandom(3).hex(), PASSWORD]
+    if case == "signup":       # "{tag}": a new tag per wrk run, so no name is asked for twice
+        return base + "/api", "signup.lua", ["{tag}", PASSWORD]
     raise SystemExit(f"unknown case {case!r}: status, profile, signin or signup")
 
 
@@ -96,8 +96,8 @@ def main() -> None:
         asyncio.run(_load(cluster.dsn()))
         base = f"http://127.0.0.1:{ugene.log.read_text().split('http://127.0.0.1:')[1].split()[0]}"
         url, script, args = case_args(case, base, work)
-        finish_wrk(start_wrk(url, script, args, 3, 32))            # warm-up
-        load = start_wrk(url, script, args, seconds + 2, 32)
+        finish_wrk(start_wrk(url, script, [a.replace("{tag}", "w") for a in args], 3, 32))   # warm-up
+        load = start_wrk(url, script, [a.replace("{tag}", "m") for a in args], seconds + 2, 32)
         raw = RESULTS / f"profile-{case}.txt"
         subprocess.run([spy, "record", "-p", str(ugene.pid), "-d", str(seconds), "-r", "250", "-f", "raw",
                         "-o", str(raw), "--nonblocking"], check=True, capture_output=True)
