@@ -13,6 +13,13 @@ def lazy_registry():
         """Never query: no transaction is begun."""
         return Reply.data({"in_transaction": ctx.conn.raw.is_in_transaction()})
 
+    @module.param("switches", access=PUBLIC)
+    async def switches(ctx, args: NoArgs) -> Reply:
+        """Read the runtime switches: a read of its own, no transaction begun."""
+        found = await ctx.switches()
+        return Reply.data({"registration": found["allow-registration"],
+                           "in_transaction": ctx.conn.raw.is_in_transaction()})
+
     @module.param("busy", access=PUBLIC)
     async def busy(ctx, args: NoArgs) -> Reply:
         """The first statement begins the transaction; a savepoint and a cursor run inside it."""
@@ -46,6 +53,12 @@ async def test_handler_that_never_queries_begins_no_transaction(settings, clock,
     client = await client_for(settings, clock, aiohttp_client)
     body = await (await client.post("/api", json={"module": "lazy", "param": "idle"})).json()
     assert body["success"] == 1 and body["answer"]["data"] == {"in_transaction": False}
+
+
+async def test_reading_the_switches_begins_no_transaction(settings, clock, db, aiohttp_client):
+    client = await client_for(settings, clock, aiohttp_client)
+    body = await (await client.post("/api", json={"module": "lazy", "param": "switches"})).json()
+    assert body["answer"]["data"] == {"registration": True, "in_transaction": False}
 
 
 async def test_first_statement_begins_the_transaction_and_savepoints_and_cursors_run_inside(

@@ -34,6 +34,11 @@ class RequestConnection:
         if transaction is not None:
             await (transaction.commit() if commit else transaction.rollback())
 
+    async def read(self, query: str, *args) -> list:
+        """Rows of a plain read that does not begin the transaction: inside it once it has begun, else
+        on its own. At READ COMMITTED every statement takes its own snapshot, so the rows are the same."""
+        return await self.raw.fetch(query, *args)
+
     def __getattr__(self, name: str):
         method = getattr(self.raw, name)
         if name not in _STATEMENTS:
