@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 import tempfile
 from pathlib import Path
 
-import orjson
 from aiohttp import web
 
 from .codes import Code
@@ -72,8 +72,9 @@ async def post_call(request: web.Request) -> Call:
     """`POST /api` with a JSON envelope."""
     body = await read_limited(request, request.app[SERVICES].settings.max_body_bytes)
     try:
-        envelope = orjson.loads(body)
-    except ValueError:               # orjson.JSONDecodeError, invalid UTF-8 included
+        # json, not orjson: orjson reads integers beyond 64 bits as floats, and args must see them exact.
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
         raise UgeneError(Code.MALFORMED_REQUEST) from None
     if not isinstance(envelope, dict):
         raise UgeneError(Code.MALFORMED_REQUEST)
