@@ -37,6 +37,10 @@ run: install postgres
 test: install postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The security and reliability selection (attacks, fuzzing, log checks): a few minutes, also part of `test`.
+check: install postgres
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m check
+
 # Speed goals are measured here, never in timed tests: figures and ratios against a bare baseline
 # (README, "Benchmarks"). bench/show_users.py alone times the admin listing's queries.
 bench: install postgres
@@ -52,3 +56,9 @@ bench: install postgres
 
 clean:
 	rm -rf $(VENV) .ugene build *.egg-info
+
+# A fixed-rate mix against a real `ugene serve` on a temporary embedded PostgreSQL, then a consistency
+# check (docs/reliability.md). Not part of `make test`. SOAK_SECONDS (60), SOAK_RATE (40/s), SOAK_OUT.
+.PHONY: soak
+soak: install postgres
+	$(BIN)/python -m tests.soak.run

@@ -43,6 +43,7 @@ async def caller_token(kind: str, permission: int, api, db) -> str | None:
     ("full admin", None), ("delegate with the permission", None), ("delegate without it", "003013"),
     ("plain user", "003013"), ("no token", "003012"),
 ])
+@pytest.mark.check
 @pytest.mark.parametrize("param", FUNCTIONS)
 async def test_role_matrix(api, db, param, kind, expected):
     token = await caller_token(kind, FUNCTIONS[param], api, db)
@@ -62,11 +63,13 @@ async def test_anonymous_call_with_bad_args_is_003012_not_002003(api):
     assert_code(await api.call("admin", "show-users", pagesize="many", surprise=1), "003012")
 
 
+@pytest.mark.check
 async def test_denied_call_with_bad_args_is_003013_not_002003(api):
     _, token = await api.login("someone")
     assert_code(await api.call("admin", "show-users", token=token, pagesize="many"), "003013")
 
 
+@pytest.mark.check
 async def test_session_waiting_for_its_one_time_code_is_refused(api):
     user = await api.user("boss", is_admin=True)
     token, _ = await api.session(user, completed=False)
@@ -149,6 +152,7 @@ async def test_every_admin_function_is_written_to_the_activity_log(api, db, para
         assert entry["user_id"] == (await db.fetchval("SELECT id FROM ugene_user WHERE uid = $1", args["uid"]))
 
 
+@pytest.mark.check
 async def test_refused_admin_calls_leave_no_trace_of_a_change(api, db):
     _, token = await api.login("someone")
     assert_code(await api.call("admin", "change-registration", token=token, status=False), "003013")

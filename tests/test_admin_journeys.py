@@ -33,13 +33,15 @@ async def test_blocking_ends_a_signed_in_users_session_and_refresh(api):
     assert_code(await signin(api, "member", "Correct7Horse"), "001411")
 
 
-async def test_closed_registration_refuses_signup(api):
+async def test_closed_registration_refuses_signup(api, db, smtp):
     _, token = await full_admin(api)
     assert (await api.call("admin", "change-registration", token=token, status=False)).ok
     answer = await api.call("reg", "signup", uname="late", **{"pass": "Francis1992"}, email="late@example.test")
     assert_code(answer, "001407")
+    assert await db.fetchval("SELECT count(*) FROM ugene_user WHERE username = 'late'") == 0
     assert (await api.call("admin", "change-registration", token=token, status=True)).ok
     assert (await api.call("reg", "signup", uname="late", **{"pass": "Francis1992"}, email="late@example.test")).ok
+    await smtp.wait(1, to="late@example.test")        # the confirmation mail, as registration is open again
 
 
 async def test_without_confirmation_a_signup_is_completed_at_once(api, db):

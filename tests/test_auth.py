@@ -1,5 +1,6 @@
 """auth: signin (password, account state, throttles) and refresh-session."""
 import jwt
+import pytest
 from argon2 import PasswordHasher
 
 from .helpers import link_in
@@ -63,6 +64,7 @@ async def test_signin_with_a_wrong_password_is_001404(api, db):
     assert await db.fetchval("SELECT count(*) FROM ugene_activity WHERE action = 'signin-failed'") == 1
 
 
+@pytest.mark.check
 async def test_signin_answers_unknown_deleted_and_wrong_password_alike(api, db):
     await api.user("alice")
     await api.user("gone")
@@ -114,6 +116,7 @@ async def fail(api, times: int, uname="alice"):
         assert (await signin(api, uname=uname, password="Wrong7Horse")).code == "001404"
 
 
+@pytest.mark.check
 async def test_eleventh_failed_signin_waits_even_with_the_right_password(api, db, clock):
     await api.user("alice")
     await fail(api, 10)
@@ -123,6 +126,7 @@ async def test_eleventh_failed_signin_waits_even_with_the_right_password(api, db
     assert (await signin(api)).ok
 
 
+@pytest.mark.check
 async def test_signin_attempts_during_a_wait_do_not_extend_it(api, db, clock):
     await api.user("alice")
     await fail(api, 10)
@@ -133,6 +137,7 @@ async def test_signin_attempts_during_a_wait_do_not_extend_it(api, db, clock):
     assert (await signin(api)).ok
 
 
+@pytest.mark.check
 async def test_first_failure_after_a_wait_doubles_the_next_wait(api, db, clock):
     await api.user("alice")
     await fail(api, 10)
@@ -149,12 +154,14 @@ async def test_a_successful_signin_resets_the_failure_count(api, db):
     assert (await signin(api)).ok
 
 
+@pytest.mark.check
 async def test_an_unknown_login_locks_like_an_account(api, db):
     await fail(api, 10, uname="nobody")
     answer = await signin(api, uname="nobody")
     assert answer.code == "001417" and answer.headers["Retry-After"] == "30"
 
 
+@pytest.mark.check
 async def test_one_address_failing_on_many_accounts_waits_at_the_ip_ceiling(api, db, clock):
     api.services.settings = api.services.settings.with_(ip_failure_ceiling=3)
     await api.user("alice")
@@ -183,6 +190,7 @@ async def test_refresh_session_answers_the_seed_example(api, db):
     assert (await resolve(api, first.answer["token"])) is None
 
 
+@pytest.mark.check
 async def test_a_replayed_refresh_token_revokes_the_whole_sign_in(api, db):
     await api.user("alice")
     first = await signin(api)

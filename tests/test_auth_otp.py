@@ -1,5 +1,6 @@
 """auth with 2FA on: signin's one-time code step and verify-otp (mailed codes and TOTP)."""
 import pyotp
+import pytest
 
 from ugene import otp
 
@@ -89,6 +90,7 @@ async def test_an_authenticator_code_one_step_old_is_still_accepted(api, db, clo
     assert (await signin(api, otp=code)).ok
 
 
+@pytest.mark.check
 async def test_a_mailed_code_works_only_once(api, db, smtp):
     await two_factor(api, db)
     token, code = await pending(api, smtp)
@@ -96,6 +98,7 @@ async def test_a_mailed_code_works_only_once(api, db, smtp):
     assert (await api.call("auth", "verify-otp", token=token, otp=code)).code == "001413"
 
 
+@pytest.mark.check
 async def test_a_mailed_code_expires_after_ten_minutes(api, db, smtp, clock):
     await two_factor(api, db)
     _, code = await pending(api, smtp)
@@ -119,6 +122,7 @@ async def test_a_wrong_password_with_a_code_is_001404(api, db, smtp):
     assert (await signin(api, password="Wrong7Horse", otp=code)).code == "001404"
 
 
+@pytest.mark.check
 async def test_five_wrong_codes_in_a_row_make_the_next_attempt_wait(api, db, smtp, clock):
     await two_factor(api, db)
     token, code = await pending(api, smtp)

@@ -1,4 +1,5 @@
 """auth: restore-pwd and verify-pwd, finishing the flow from the mailed link as a user would."""
+import pytest
 from yarl import URL
 
 from .helpers import line_matching, link_in, plain_body
@@ -32,6 +33,7 @@ async def test_restore_pwd_by_email_mails_in_the_request_language(api, db, smtp)
     assert "/api/auth/verify-pwd/chi?hash=" in link_in(await smtp.wait(to="alice@example.test"))
 
 
+@pytest.mark.check
 async def test_restore_pwd_for_an_unknown_account_answers_100003_and_sends_nothing(api, db):
     answer = await api.call("auth", "restore-pwd", uname="nobody")
     assert answer.code == "100003" and answer.status == 200
@@ -48,6 +50,7 @@ async def test_restore_pwd_for_a_deleted_or_blocked_account_sends_nothing(api, d
     assert await db.fetchval("SELECT count(*) FROM ugene_outbox") == 0
 
 
+@pytest.mark.check
 async def test_restore_pwd_within_a_minute_sends_nothing_and_keeps_the_earlier_link(api, db, smtp, clock):
     await api.user("alice")
     link = await restore_link(api, smtp)
@@ -57,6 +60,7 @@ async def test_restore_pwd_within_a_minute_sends_nothing_and_keeps_the_earlier_l
     assert (await follow(api, link)).code == "100005"
 
 
+@pytest.mark.check
 async def test_a_fresh_restore_link_replaces_the_old_one(api, db, smtp, clock):
     await api.user("alice")
     first = await restore_link(api, smtp)
@@ -107,6 +111,7 @@ async def test_verify_pwd_with_a_weak_new_pwd_is_001403_and_keeps_the_link(api, 
     assert (await follow(api, link)).code == "100005"
 
 
+@pytest.mark.check
 async def test_verify_pwd_link_works_only_once(api, db, smtp):
     await api.user("alice")
     link = await restore_link(api, smtp)
@@ -115,6 +120,7 @@ async def test_verify_pwd_link_works_only_once(api, db, smtp):
     assert again.code == "001400" and again.status == 400
 
 
+@pytest.mark.check
 async def test_verify_pwd_link_expires_after_an_hour(api, db, smtp, clock):
     await api.user("alice")
     link = await restore_link(api, smtp)

@@ -1,6 +1,8 @@
 """Faults become envelopes: a handler's exception (002005), the database down (002008), the order of checks."""
 import logging
 
+import pytest
+
 from ugene import PUBLIC, SESSION, Args, Code, Module, NoArgs, Reply, UgeneError, admin
 from ugene.app import create_app
 from ugene.registry import discover
@@ -48,6 +50,7 @@ async def faulty_client(settings, clock, aiohttp_client):
     return await aiohttp_client(create_app(settings, clock=clock, registry=faulty_registry()))
 
 
+@pytest.mark.check
 async def test_handler_exception_is_002005_with_request_id_and_no_trace(settings, clock, db, aiohttp_client, caplog):
     client = await faulty_client(settings, clock, aiohttp_client)
     with caplog.at_level(logging.ERROR):
@@ -60,6 +63,7 @@ async def test_handler_exception_is_002005_with_request_id_and_no_trace(settings
     assert any(request_id in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.check
 async def test_order_of_checks_anonymous_admin_call_with_bad_args_is_003012(settings, clock, db, aiohttp_client):
     client = await faulty_client(settings, clock, aiohttp_client)
     body = await (await client.post("/api", json={"module": "faulty", "param": "guarded",

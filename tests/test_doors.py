@@ -2,6 +2,7 @@
 import ipaddress
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from ugene.doors import client_ip, request_token
@@ -23,18 +24,21 @@ async def test_put_to_a_param_without_the_put_door_is_002001_and_leaves_no_file(
     assert list((settings.files_dir / "incoming").iterdir()) == []
 
 
+@pytest.mark.check
 async def test_put_with_an_oversized_declared_length_is_refused_before_reading(api):
     response = await api.client.put("/api", data=b"x" * 10, headers={
         "Content-Type": "multipart/form-data; boundary=zz", "Content-Length": str(500 * 1024 * 1024)})
     assert (await response.json())["error"] == "001418"
 
 
+@pytest.mark.check
 def test_token_comes_from_either_header_never_the_query():
     assert request_token(make_mocked_request("GET", "/", headers={"X-Authorization-Token": "Bearer abc"})) == "abc"
     assert request_token(make_mocked_request("GET", "/", headers={"Authorization": "Bearer xyz"})) == "xyz"
     assert request_token(make_mocked_request("GET", "/?token=abc")) is None
 
 
+@pytest.mark.check
 def test_forwarded_for_is_believed_only_from_trusted_proxies():
     trusted = (ipaddress.ip_network("10.0.0.0/8"),)
 

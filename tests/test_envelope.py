@@ -1,6 +1,8 @@
 """The envelope contract (protocol §2) and every malformed request of the core issue."""
 import json
 
+import pytest
+
 
 async def test_general_status_answers_the_seed_shape(api):
     answer = await api.get("/api/general/status/en")
@@ -46,14 +48,17 @@ def assert_error(answer, code, status):
     assert "X-Request-Id" in answer.headers
 
 
+@pytest.mark.check
 async def test_invalid_json_is_002002(api):
     assert_error(await api.post(None, raw=b"{not json"), "002002", 400)
 
 
+@pytest.mark.check
 async def test_json_array_is_002002(api):
     assert_error(await api.post(None, raw=b"[1, 2]"), "002002", 400)
 
 
+@pytest.mark.check
 async def test_missing_module_or_param_is_002002(api):
     assert_error(await api.post({"param": "status"}), "002002", 400)
     assert_error(await api.post({"module": "general"}), "002002", 400)
@@ -68,6 +73,7 @@ async def test_unknown_param_is_002001(api):
     assert_error(await api.call("general", "nope"), "002001", 404)
 
 
+@pytest.mark.check
 async def test_unknown_args_are_002003_with_details(api):
     answer = await api.call("general", "status", surprise=1)
     assert_error(answer, "002003", 400)
@@ -78,11 +84,13 @@ async def test_args_not_an_object_is_002003(api):
     assert_error(await api.post({"module": "general", "param": "status", "args": [1]}), "002003", 400)
 
 
+@pytest.mark.check
 async def test_body_over_the_limit_is_002007(api):
     big = json.dumps({"module": "general", "param": "status", "args": {}, "pad": "x" * (1024 * 1024 + 10)})
     assert_error(await api.post(None, raw=big.encode()), "002007", 413)
 
 
+@pytest.mark.check
 async def test_unknown_path_under_api_answers_an_envelope(api):
     response = await api.client.get("/api/a/b/c/d/e")
     body = await response.json()

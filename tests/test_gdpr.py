@@ -184,6 +184,7 @@ async def test_show_data_lists_sessions_files_activity_and_mails(api, db):
     assert data["user-mail"] == []
 
 
+@pytest.mark.check
 async def test_show_data_never_shows_a_secret(api, db):
     user, token = await api.login("alice")
     services = api.services

@@ -2,6 +2,8 @@
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from ugene.accounts import find_by_login
 
 from .test_gdpr import papi  # noqa: F401  (the fixture: the app with the notes test plugin)
@@ -111,6 +113,7 @@ async def test_forget_me_ends_every_session_and_frees_the_name_and_address(papi,
     assert again["id"] != user["id"]
 
 
+@pytest.mark.check
 async def test_forget_me_leaves_other_people_alone(papi, db, smtp):
     bob, bob_token = await papi.login("bob")
     bobby, bobby_token = await papi.login("bobby")
@@ -155,6 +158,7 @@ async def test_forget_me_lets_an_admin_go_when_another_remains(api, db):
     assert await db.fetchval("SELECT count(*) FROM ugene_user WHERE is_admin AND NOT erased") == 1
 
 
+@pytest.mark.check
 async def test_two_last_admins_forgetting_themselves_at_once_leave_one(api, db):
     _, first = await api.login("root", is_admin=True)
     _, second = await api.login("second", is_admin=True)

@@ -1,4 +1,6 @@
 """The mail outbox: queued with the change, delivered over real SMTP, retried, abandoned, never lost."""
+import asyncio
+
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -86,3 +88,45 @@ async def test_without_smtp_mails_become_eml_files_and_links_are_printed(quiet, 
     files = list(folder.glob("*.eml"))
     assert len(files) == 1 and b"To: bob@example.test" in files[0].read_bytes()
     assert "https://ugene.example.test/quiet/x?hash=abc" in capsys.readouterr().out
+
+
+class SlowMailbox(Mailbox):
+    """A real SMTP server that takes its time over each message."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.3)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_batch_gives_back_its_claims_past_half_the_claim_lifetime(quiet, settings, db):
+    mailbox = SlowMailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        transport = SmtpTransport(settings.with_(smtp_port=controller.port))
+        sender = Sender(quiet.services.pool, quiet.services.clock, transport, mail_from=settings.mail_from,
+                        max_attempts=3, retry_base=1.0, claim_seconds=0.4)
+        first = await queue_mail(quiet, "first@example.test")
+        second = await queue_mail(quiet, "second@example.test")
+        assert await sender.deliver_due() == 2
+    finally:
+        controller.stop()
+    rows = {r["id"]: r for r in await db.fetch("SELECT id, state, attempts, claimed_until FROM ugene_outbox")}
+    assert rows[first]["state"] == "sent"
+    # Not tried: back in the queue at once, its attempt not counted, for the next tick of any sender.
+    assert (rows[second]["state"], rows[second]["attempts"], rows[second]["claimed_until"]) == ("queued", 0, None)
+
+
+async def test_a_mail_sent_while_its_row_could_not_be_updated_is_recorded_on_the_next_tick(quiet, settings, db,
+                                                                                            clock, smtp):
+    sender = sender_for(quiet, settings)
+    mail_id = await queue_mail(quiet)
+    # As deliver_due leaves it when the database went away right after SMTP took the mail.
+    await db.execute("UPDATE ugene_outbox SET claimed_until = now() + interval '2 minutes', attempts = 1 "
+                     "WHERE id = $1", mail_id)
+    sender._claimed.add(mail_id)
+    sender._unrecorded[mail_id] = clock.now()
+    assert await sender.deliver_due() == 0            # settles first: nothing is left to send
+    row = await db.fetchrow("SELECT state, sent_at, claimed_until FROM ugene_outbox WHERE id = $1", mail_id)
+    assert row["state"] == "sent" and row["sent_at"] and row["claimed_until"] is None
+    assert smtp.messages == []                        # recorded, never sent a second time

@@ -41,6 +41,7 @@ async def browser(settings, clock, db, aiohttp_client):
     return client
 
 
+@pytest.mark.check
 async def test_opening_the_link_in_a_browser_shows_a_form_and_calls_nothing(browser):
     response = await browser.get("/api/linkdemo/use/ru?hash=good", headers=BROWSER)
     page = await response.text()
@@ -69,6 +70,7 @@ async def test_json_clients_keep_the_seed_behaviour(browser):
     assert body["success"] == 1 and body["answer"]["message"] == "100005"
 
 
+@pytest.mark.check
 async def test_html_is_escaped(browser):
     response = await browser.get('/api/linkdemo/use/en?hash="><script>x</script>', headers=BROWSER)
     page = await response.text()

@@ -82,6 +82,7 @@ async def test_signup_rejects_a_taken_username_whatever_its_case(api, db):
     assert await db.fetchval("SELECT count(*) FROM ugene_user") == 1
 
 
+@pytest.mark.check
 async def test_signup_rejects_a_registered_email_whatever_its_case(api, db):
     await api.post(SEED_SIGNUP)
     again = dict(SEED_SIGNUP, args=dict(SEED_SIGNUP["args"], uname="user02", email="VuCongThanh92@Gmail.com"))
@@ -140,6 +141,7 @@ async def test_signup_is_not_a_get_door(api, db):
     assert answer.code == "002001"
 
 
+@pytest.mark.check
 async def test_racing_signups_for_one_name_create_one_account(api, db):
     answers = await asyncio.gather(*(signup(api, uname="bob", email=f"bob{i}@example.test") for i in range(4)))
     assert sorted(a.code for a in answers) == ["001401"] * 3 + ["100100"]
@@ -148,6 +150,7 @@ async def test_racing_signups_for_one_name_create_one_account(api, db):
 
 # resend-confirm
 
+@pytest.mark.check
 async def test_resend_confirm_answers_the_seed_example_and_a_fresh_link_replaces_the_old(api, db, smtp, clock):
     await api.post(SEED_SIGNUP)
     first = link_in(await smtp.wait(to="vucongthanh92@gmail.com"))
@@ -161,6 +164,7 @@ async def test_resend_confirm_answers_the_seed_example_and_a_fresh_link_replaces
     assert (await follow(api, second)).code == "100006"
 
 
+@pytest.mark.check
 async def test_resend_confirm_within_a_minute_sends_nothing_and_keeps_the_earlier_link(api, db, smtp, clock):
     await signup(api)
     link = link_in(await smtp.wait(to="bob@example.test"))
@@ -179,6 +183,7 @@ async def test_resend_confirm_sets_mailsent(api, db, smtp, clock):
     assert (await account(db, "bob"))["mailsent"] > before
 
 
+@pytest.mark.check
 async def test_resend_confirm_for_an_unknown_email_answers_100007_and_sends_nothing(api, db):
     answer = await api.call("reg", "resend-confirm", email="nobody@example.test")
     assert answer.code == "100007"
@@ -221,6 +226,7 @@ async def test_confirm_email_through_post(api, db, smtp):
     assert (await api.call("reg", "confirm-email", hash=secret)).code == "100006"
 
 
+@pytest.mark.check
 async def test_confirm_email_link_works_only_once(api, db, smtp):
     await signup(api)
     link = link_in(await smtp.wait(to="bob@example.test"))
@@ -229,6 +235,7 @@ async def test_confirm_email_link_works_only_once(api, db, smtp):
     assert again.code == "001400" and again.status == 400
 
 
+@pytest.mark.check
 async def test_confirm_email_link_expires_after_a_day(api, db, smtp, clock):
     await signup(api)
     link = link_in(await smtp.wait(to="bob@example.test"))

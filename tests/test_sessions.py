@@ -4,6 +4,7 @@ import base64
 import json
 
 import jwt
+import pytest
 
 from ugene.sessions import digest
 
@@ -33,6 +34,7 @@ async def test_token_claims_are_access_key_iat_exp_and_only_a_digest_is_stored(a
     assert bytes(stored) == digest(claims["access_key"])
 
 
+@pytest.mark.check
 async def test_forged_tokens_are_refused(api):
     _, token = await api.login("alice")
     header, payload, signature = token.split(".")
@@ -48,6 +50,7 @@ async def test_forged_tokens_are_refused(api):
         assert await resolve(api, bad) is None, bad
 
 
+@pytest.mark.check
 async def test_expired_token_is_refused_by_the_clock(api, clock):
     _, token = await api.login("alice")
     clock.advance(2 * 3600 + 1)
@@ -67,6 +70,7 @@ async def rotate(api, refresh):
             return await api.services.sessions.rotate(conn, refresh)
 
 
+@pytest.mark.check
 async def test_refresh_rotates_and_reuse_revokes_the_family(api):
     user = await api.user("alice")
     token, refresh = await api.session(user)
@@ -79,6 +83,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api):
     assert (await rotate(api, issued.refresh_token))[0] == "invalid"
 
 
+@pytest.mark.check
 async def test_parallel_refreshes_of_one_token_do_not_both_succeed(api):
     user = await api.user("alice")
     _, refresh = await api.session(user)
@@ -97,6 +102,7 @@ async def test_blocked_account_refresh_is_blocked_then_invalid_after_unblock(api
     assert (await rotate(api, refresh))[0] == "invalid"
 
 
+@pytest.mark.check
 async def test_one_time_link_is_used_once_under_concurrency(api, db):
     user = await api.user("alice")
     tokens = api.services.tokens
@@ -113,6 +119,7 @@ async def test_one_time_link_is_used_once_under_concurrency(api, db):
     assert await db.fetchval("SELECT count(*) FROM ugene_token WHERE digest = $1", digest(secret)) == 0
 
 
+@pytest.mark.check
 async def test_a_new_link_kills_the_earlier_one_and_links_expire(api, clock):
     user = await api.user("alice")
     tokens = api.services.tokens

@@ -142,6 +142,7 @@ async def test_change_email_refuses_an_invalid_address_and_changes_nothing(api, 
     assert await db.fetchval("SELECT count(*) FROM ugene_token") == 0
 
 
+@pytest.mark.check
 async def test_change_email_refuses_an_address_taken_by_another_account_in_any_case(api, db):
     await api.user("bob", email="bob@example.test")
     user, token = await api.login("alice")
@@ -212,6 +213,7 @@ async def test_change_pwd_refuses_a_weak_new_password(api, db, weak):
     assert await db.fetchval("SELECT password_hash FROM ugene_user WHERE id = $1", user["id"]) == user["password_hash"]
 
 
+@pytest.mark.check
 async def test_change_pwd_waits_after_ten_wrong_current_passwords(api, clock):
     _, token = await api.login("alice")
     args = {"current-pwd": "Wrong7Horse", "new-pwd": "Battery9Staple"}
@@ -264,6 +266,7 @@ async def test_logout_with_own_refresh_token_ends_every_session(api, db):
     assert not await api.services.sessions.owns_refresh(db, user["id"], other_refresh)
 
 
+@pytest.mark.check
 async def test_logout_with_someone_elses_refresh_token_is_001416_and_ends_nothing(api):
     _, token = await api.login("alice")
     bob = await api.user("bob")
@@ -363,5 +366,6 @@ async def test_two_admins_deleting_themselves_at_once_leave_one_admin(api, db):
 
 @pytest.mark.parametrize("param", ["profile", "change-email", "change-pwd", "logout", "delete-account",
                                    "switch-2fa", "files", "upload-avatar", "upload-file"])
+@pytest.mark.check
 async def test_every_user_param_without_a_session_is_004004(api, param):
     assert_code(await api.call("user", param), "004004", 401)

@@ -141,6 +141,7 @@ async def test_upload_without_a_session_is_004004_and_keeps_nothing(api):
     assert stored_files(api) == [] and incoming_files(api) == []
 
 
+@pytest.mark.check
 async def test_download_by_a_stranger_or_of_an_unknown_id_is_001419(api):
     _, token = await api.login("alice")
     _, stranger = await api.login("bob")
@@ -152,6 +153,7 @@ async def test_download_by_a_stranger_or_of_an_unknown_id_is_001419(api):
         assert set(answer.body) == {"success", "error", "text", "timestamp", "language", "session"}
 
 
+@pytest.mark.check
 async def test_download_without_or_with_a_bad_token_is_004004(api):
     _, token = await api.login("alice")
     fileid = (await put(api, "upload-file", b"secret", token=token)).answer["fileid"]
@@ -235,6 +237,7 @@ async def test_upload_file_of_the_default_20_mib_limit(api):
     assert stored_files(api) == []
 
 
+@pytest.mark.check
 async def test_upload_is_refused_while_streaming_before_the_whole_body_is_sent(small):
     """A chunked body far past the limit: the answer comes while the client is still sending."""
     _, token = await small.login("alice")
@@ -270,6 +273,7 @@ async def test_upload_is_refused_while_streaming_before_the_whole_body_is_sent(s
     assert stored_files(small) == [] and incoming_files(small) == []
 
 
+@pytest.mark.check
 async def test_upload_past_the_quota_is_001418_and_keeps_nothing(small):
     _, token = await small.login("alice")
     for _ in range(2):
@@ -302,6 +306,7 @@ async def test_upload_with_the_other_type_field_is_002003(api):
     assert stored_files(api) == []
 
 
+@pytest.mark.check
 async def test_two_uploads_at_once_cannot_both_slip_under_the_quota(small):
     _, token = await small.login("alice")
     await put(small, "upload-file", b"x" * (128 * KiB), token=token)

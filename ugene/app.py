@@ -17,7 +17,7 @@ from .dispatcher import Dispatcher, Outcome
 from .downloads import setup_downloads
 from .errors import UgeneError
 from .messages import load_messages
-from .keys import DISPATCHER, METRICS, REQUEST_ID, RUN_SENDER, SERVICES
+from .keys import DISPATCHER, IN_FLIGHT, METRICS, REQUEST_ID, RUN_SENDER, SERVICES
 from .metrics import CONTENT_TYPE, Metrics
 from .outbox import FolderTransport, Sender, SmtpTransport
 from .registry import Registry, discover
@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, registry: Registry | None = None, clock: C
     app[DISPATCHER] = Dispatcher(services)
     app[METRICS] = Metrics()
     app[RUN_SENDER] = run_sender
+    app[IN_FLIGHT] = set()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_mail_sender)
     app.router.add_post("/api", post_api)
@@ -78,7 +79,8 @@ async def _mail_sender(app: web.Application):
         return
     transport = SmtpTransport(s) if s.smtp_enabled else FolderTransport(s.mail_dir)
     services.sender = Sender(services.pool, services.clock, transport, mail_from=s.mail_from,
-                             max_attempts=s.mail_max_attempts, retry_base=s.mail_retry_base_seconds)
+                             max_attempts=s.mail_max_attempts, retry_base=s.mail_retry_base_seconds,
+                             claim_seconds=s.mail_claim_seconds)
     task = asyncio.create_task(services.sender.run())
     yield
     task.cancel()
@@ -93,6 +95,28 @@ async def _mail_sender(app: web.Application):
 async def request_middleware(request: web.Request, handler):
     """Request id on every response; nothing but an envelope ever leaves `/api`."""
     request[REQUEST_ID] = doors.new_request_id()
+    task = asyncio.current_task()       # aiohttp runs each request in a task of its own
+    request.app[IN_FLIGHT].add(task)
+    try:
+        return await _respond(request, handler)
+    finally:
+        request.app[IN_FLIGHT].discard(task)
+
+
+async def drain(app: web.Application, timeout: float) -> int:
+    """Let the requests being handled finish within `timeout`, then cancel the rest (their transactions
+    roll back); returns how many were cut."""
+    pending = set(app[IN_FLIGHT])
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=2)
+    return len(pending)
+
+
+async def _respond(request: web.Request, handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPException:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
@@ -12,7 +13,7 @@ import asyncpg
 from aiohttp import web
 
 from .accounts import create_user
-from .app import build_registry, create_app
+from .app import build_registry, create_app, drain
 from .clock import Clock
 from .db import apply_schema
 from .embedded_pg import EmbeddedPostgres, PostgresMissing
@@ -21,6 +22,8 @@ from .logs import AccessLogger, setup_logging
 from .passwords import Passwords, generate_password, password_problem
 from .registry import RegistryError
 from .settings import Settings
+
+log = logging.getLogger("ugene")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,7 +171,8 @@ def run_worker(settings: Settings) -> None:
 
 
 async def _serve(settings: Settings) -> None:
-    runner = web.AppRunner(create_app(settings), access_log_class=AccessLogger,
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log_class=AccessLogger,
                            shutdown_timeout=settings.shutdown_timeout, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.workers > 1)
@@ -179,8 +183,17 @@ async def _serve(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    # Stops accepting, lets requests in flight finish (up to shutdown_timeout), then runs the
-    # cleanup contexts: the mail sender gives back its claims and the pool closes.
+    # Stop accepting and close idle keep-alive connections at once; requests in flight get
+    # shutdown_timeout in all, then are cancelled (aiohttp alone would wait up to twice that: once for
+    # them, once more after a soft cancel). Then the cleanup contexts run: the mail sender settles its
+    # claims and the pool closes.
+    await site.stop()
+    pre_shutdown = getattr(runner.server, "pre_shutdown", None)     # missing from older aiohttp 3.x
+    if pre_shutdown is not None:
+        pre_shutdown()
+    cut = await drain(app, settings.shutdown_timeout)
+    if cut:
+        log.warning("shutdown: %s request(s) cut after %s s", cut, settings.shutdown_timeout)
     await runner.cleanup()
 
 

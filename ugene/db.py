@@ -34,6 +34,9 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool
 
 
 # Errors that mean "the database is not there right now" (002008), not a bug in a handler.
-UNAVAILABLE = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError,
-               asyncpg.InterfaceError, asyncpg.AdminShutdownError, asyncpg.TooManyConnectionsError,
-               asyncpg.ConnectionFailureError, TimeoutError)
+# PostgresConnectionError is SQLSTATE class 08 (connection lost or refused); 57P01-57P03 are a server
+# shutting down, crashed or starting up. InternalClientError comes from a connection the server closed
+# between two queries: asyncpg finds its protocol state broken on the next one.
+UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
+               asyncpg.CrashShutdownError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+               asyncpg.TooManyConnectionsError, TimeoutError)

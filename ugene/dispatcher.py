@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -47,6 +48,31 @@ class Outcome:
     code: str = ""                              # for metrics
 
 
+def storable(value) -> bool:
+    """Whether every string in an argument can reach PostgreSQL and go back out as UTF-8.
+
+    JSON and percent-encoding can carry a NUL (which a PostgreSQL text refuses) or a lone surrogate
+    (which is no UTF-8 at all); either would otherwise fail deep inside a handler as a 500. The walk
+    keeps its own stack: JSON nests deeper than Python recurses.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
 class Dispatcher:
     def __init__(self, services):
         self.services = services
@@ -64,6 +90,14 @@ class Dispatcher:
         return self._slots[key]
 
     async def dispatch(self, call: Call) -> Outcome:
+        started = time.monotonic()
+        outcome = await self._dispatch(call)
+        param = self.registry.find(call.module, call.param)
+        if param is not None and param.min_seconds:
+            await asyncio.sleep(param.min_seconds - (time.monotonic() - started))
+        return outcome
+
+    async def _dispatch(self, call: Call) -> Outcome:
         language = self.messages.language(call.language)
         session = None
         try:
@@ -132,6 +166,10 @@ class Dispatcher:
             raw = {}
         if not isinstance(raw, dict):
             raise UgeneError(Code.INVALID_ARGUMENTS, details=[{"arg": "args", "problem": "dict_type"}])
+        unstorable = [{"arg": name if storable(name) else "args", "problem": "string_unicode"}
+                      for name, value in raw.items() if not (storable(name) and storable(value))]
+        if unstorable:
+            raise UgeneError(Code.INVALID_ARGUMENTS, details=unstorable)
         try:
             return param.args_model.model_validate(raw)
         except ValidationError as exc:

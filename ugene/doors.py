@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .codes import Code
 from .context import Upload
@@ -35,9 +36,19 @@ def client_ip(request: web.Request, trusted: tuple) -> str | None:
         return peer
     chain = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
     for hop in reversed(chain):   # the right-most address that is not one of our proxies
+        if not _is_address(hop):
+            return peer               # a broken chain names nobody we could believe
         if not _is_trusted(hop, trusted):
             return hop
     return peer
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_trusted(address: str, trusted: tuple) -> bool:
@@ -52,7 +63,15 @@ def base_call(request: web.Request, door: str, module, param, args, language) ->
     app = request.app
     return Call(module, param, args, language, request_token(request), door,
                 ip=client_ip(request, app[SERVICES].settings.trusted_proxies),
-                user_agent=request.headers.get("User-Agent"), request_id=request[REQUEST_ID])
+                user_agent=user_agent(request), request_id=request[REQUEST_ID])
+
+
+def user_agent(request: web.Request) -> str | None:
+    """The User-Agent as text that can be stored: aiohttp keeps bytes that are no UTF-8 as surrogates."""
+    value = request.headers.get("User-Agent")
+    if value is None:
+        return None
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
@@ -74,7 +93,7 @@ async def post_call(request: web.Request) -> Call:
     try:
         # json, not orjson: orjson reads integers beyond 64 bits as floats, and args must see them exact.
         envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nesting deeper than the parser goes
         raise UgeneError(Code.MALFORMED_REQUEST) from None
     if not isinstance(envelope, dict):
         raise UgeneError(Code.MALFORMED_REQUEST)
@@ -98,7 +117,7 @@ async def put_call(request: web.Request) -> Call:
         raise UgeneError(Code.FILE_REJECTED)
     try:
         reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):
+    except (AssertionError, ValueError, KeyError, HttpProcessingError):
         raise UgeneError(Code.MALFORMED_REQUEST) from None
     if request_token(request) is None and not _anonymous_uploads(services.registry):
         # The route is inside the body, but no upload param takes anonymous files: refuse before reading.
@@ -116,7 +135,7 @@ async def put_call(request: web.Request) -> Call:
         if upload is not None:
             upload.path.unlink(missing_ok=True)
         raise
-    except ValueError:
+    except (ValueError, HttpProcessingError):    # HttpProcessingError: a part's headers are no HTTP headers
         if upload is not None:
             upload.path.unlink(missing_ok=True)
         raise UgeneError(Code.MALFORMED_REQUEST) from None

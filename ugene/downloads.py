@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .codes import Code
 from .db import UNAVAILABLE
+from .dispatcher import storable
 from .doors import request_token
 from .errors import UgeneError
 from .keys import DISPATCHER, SERVICES
@@ -72,7 +73,8 @@ async def _serve(request: web.Request, find) -> web.StreamResponse:
                 raise UgeneError(Code.SESSION_INVALID)
             if not session.completed:
                 raise UgeneError(Code.SESSION_NOT_COMPLETED)
-            found = await find(conn, session)
+            # A NUL or a byte that is no UTF-8 in the path names no stored file (and PostgreSQL refuses it).
+            found = await find(conn, session) if storable(dict(request.match_info)) else None
         if found is None:
             raise UgeneError(Code.FILE_NOT_FOUND)
         row, headers = found

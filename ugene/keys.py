@@ -5,4 +5,5 @@ SERVICES = web.AppKey("services", object)
 DISPATCHER = web.AppKey("dispatcher", object)
 METRICS = web.AppKey("metrics", object)
 RUN_SENDER = web.AppKey("run_sender", bool)
+IN_FLIGHT = web.AppKey("in_flight", set)          # the tasks of the requests being handled
 REQUEST_ID = web.RequestKey("request_id", str)

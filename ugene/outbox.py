@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import secrets
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -84,7 +85,6 @@ class FolderTransport:
 
     @staticmethod
     def _stamp() -> str:
-        import time
         return time.strftime("%Y%m%d-%H%M%S")
 
 
@@ -92,15 +92,20 @@ class Sender:
     """Claims due mails with FOR UPDATE SKIP LOCKED, so any number of workers can run one."""
 
     def __init__(self, pool, clock: Clock, transport, *, mail_from: str, max_attempts: int,
-                 retry_base: float, poll_seconds: float = 1.0):
+                 retry_base: float, poll_seconds: float = 1.0, claim_seconds: float = CLAIM_SECONDS):
         self.pool, self.clock, self.transport = pool, clock, transport
         self.mail_from, self.max_attempts, self.retry_base = mail_from, max_attempts, retry_base
-        self.poll_seconds = poll_seconds
+        self.poll_seconds, self.claim_seconds = poll_seconds, claim_seconds
         self.wake = asyncio.Event()
         self._claimed: set[int] = set()
+        self._unrecorded: dict[int, object] = {}    # mail id -> when SMTP took it
 
     async def run(self) -> None:
-        while True:
+        # Python 3.11's wait_for (aiosmtplib uses it) loses a cancellation that races a result, and
+        # the shutdown then waited for this loop forever; a requested cancellation stays counted in
+        # `cancelling()`, so the loop ends on it all the same.
+        task = asyncio.current_task()
+        while not task.cancelling():
             try:
                 sent = await self.deliver_due()
             except asyncio.CancelledError:
@@ -111,25 +116,33 @@ class Sender:
             if sent:
                 continue
             try:
-                await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.poll_seconds):
+                    await self.wake.wait()
+            except TimeoutError:
                 pass
             self.wake.clear()
 
     async def deliver_due(self, limit: int = 20) -> int:
         now = self.clock.now()
         async with self.pool.acquire() as conn:
+            await self._settle(conn)
             rows = await conn.fetch(
                 """UPDATE ugene_outbox SET claimed_until = $2, attempts = attempts + 1
                    WHERE id IN (SELECT id FROM ugene_outbox
                                 WHERE state = 'queued' AND next_attempt_at <= $1
                                   AND (claimed_until IS NULL OR claimed_until < $1)
                                 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-                   RETURNING *""", now, now + timedelta(seconds=CLAIM_SECONDS), limit)
+                   RETURNING *""", now, now + timedelta(seconds=self.claim_seconds), limit)
+            self._claimed.update(row["id"] for row in rows)
+            # Past half the claim's life the rest of the batch goes back, so that no other sender
+            # takes a mail while this one may still be sending it (each send may take 15 s).
+            deadline = time.monotonic() + self.claim_seconds / 2
             for row in rows:
-                self._claimed.add(row["id"])
+                if time.monotonic() > deadline:
+                    break
                 await self._deliver(conn, row)
                 self._claimed.discard(row["id"])
+            await self._settle(conn)
         return len(rows)
 
     async def _deliver(self, conn, row) -> None:
@@ -148,16 +161,33 @@ class Sender:
                     """UPDATE ugene_outbox SET next_attempt_at = $2, last_error = $3, claimed_until = NULL
                        WHERE id = $1""", row["id"], self.clock.now() + timedelta(seconds=delay), error)
             return
+        # Kept until the row says so: if the database is gone now, `_settle` records it when it is back,
+        # instead of the claim expiring and the mail going out a second time.
+        self._unrecorded[row["id"]] = self.clock.now()
+        await self._mark_sent(conn, row["id"], self._unrecorded[row["id"]])
+
+    async def _mark_sent(self, conn, mail_id: int, sent_at) -> None:
         await conn.execute(
             "UPDATE ugene_outbox SET state = 'sent', sent_at = $2, claimed_until = NULL WHERE id = $1",
-            row["id"], self.clock.now())
+            mail_id, sent_at)
+        self._unrecorded.pop(mail_id, None)
+        self._claimed.discard(mail_id)
 
-    async def release(self) -> None:
-        """On shutdown: give back claims of mails not yet sent, so another worker takes them at once."""
-        if not self._claimed:
-            return
-        async with self.pool.acquire() as conn:
+    async def _settle(self, conn) -> None:
+        """After a batch cut short (database gone, claim half over): record the mails already sent and
+        give back the claims on the others, so they go out on the next tick and not after the claim."""
+        for mail_id, sent_at in list(self._unrecorded.items()):
+            await self._mark_sent(conn, mail_id, sent_at)
+        if self._claimed:
             await conn.execute(
                 """UPDATE ugene_outbox SET claimed_until = NULL, attempts = greatest(attempts - 1, 0)
                    WHERE id = ANY($1::bigint[]) AND state = 'queued'""", list(self._claimed))
-        self._claimed.clear()
+            self._claimed.clear()
+
+    async def release(self) -> None:
+        """On shutdown: record what was sent and give back the other claims, so another worker takes
+        them at once."""
+        if not self._claimed and not self._unrecorded:
+            return
+        async with self.pool.acquire() as conn:
+            await self._settle(conn)

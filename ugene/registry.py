@@ -70,6 +70,10 @@ class Param:
     # For mail links: fields a browser page offers (None: no page). The page never calls the param
     # by itself; only its button does, so mail scanners that prefetch links cannot burn them.
     page: tuple | None = None
+    # The least time an answer takes (seconds), so that what the handler did (mail a link to a known
+    # account, or nothing for an unknown one) cannot be told from how long it took. The wait happens
+    # after the transaction, with no database connection held.
+    min_seconds: float = 0.0
 
     @property
     def doors(self) -> tuple[str, ...]:
@@ -97,7 +101,8 @@ class Module:
             self.title = f"Module {self.name.capitalize()}"
 
     def param(self, name: str, *, access: Access, get: bool = False, put: bool = False,
-              codes: tuple = (), max_upload: Callable[[Any], int] | None = None, page: tuple | None = None):
+              codes: tuple = (), max_upload: Callable[[Any], int] | None = None, page: tuple | None = None,
+              min_seconds: float = 0.0):
         """Declare a param: `@module.param("signup", access=PUBLIC)` on `async def h(ctx, args)`."""
         if not isinstance(access, Access):
             raise TypeError(f"{self.name}/{name}: access must be PUBLIC, SESSION, PARTIAL_SESSION or admin(n)")
@@ -113,7 +118,7 @@ class Module:
                 raise RegistryError(f"{self.name}/{name}: `args` must be annotated with an Args model")
             doc = (inspect.getdoc(handler) or "").split("\n")[0]
             self.params[name] = Param(self.name, name, handler, model, access, get, put,
-                                      tuple(codes), max_upload, doc, page)
+                                      tuple(codes), max_upload, doc, page, min_seconds)
             return handler
 
         return register
@@ -164,6 +169,9 @@ class Registry:
         self.modules[module.name] = module
 
     def find(self, module: str, param: str) -> Param | None:
+        # Names come from clients: a list or an object is no name (and no dict key).
+        if not isinstance(module, str) or not isinstance(param, str):
+            return None
         found = self.modules.get(module)
         return found.params.get(param) if found else None
 

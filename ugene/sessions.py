@@ -75,7 +75,7 @@ class Sessions:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"],
                                 options={"verify_exp": False, "verify_iat": False,
                                          "require": ["access_key", "iat", "exp"]})
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError):   # ValueError: a header that is no UTF-8 is no token either
             return None
         key, exp = claims.get("access_key"), claims.get("exp")
         # Expiry is checked against our clock (the test seam), not pyjwt's wall clock.

@@ -61,6 +61,9 @@ class Settings:
     shutdown_timeout: float = 10.0
     mail_max_attempts: int = 8
     mail_retry_base_seconds: float = 5.0
+    # How long a sender owns a mail it is sending; a crashed worker's mails wait this long before
+    # another takes them. Longer than one SMTP attempt (15 s), or a slow send could go out twice.
+    mail_claim_seconds: float = 120.0
     ip_failure_ceiling: int = 100
     extra: dict = field(default_factory=dict)
 
@@ -102,5 +105,5 @@ _FIELDS = {
     "avatar_max_pixels": int, "session_seconds": int, "refresh_seconds": int,
     "argon2_memory_kib": int, "argon2_time_cost": int, "argon2_parallelism": int,
     "pool_min": int, "pool_max": int, "pool_acquire_timeout": float, "shutdown_timeout": float,
-    "mail_max_attempts": int, "mail_retry_base_seconds": float, "ip_failure_ceiling": int,
+    "mail_max_attempts": int, "mail_retry_base_seconds": float, "mail_claim_seconds": float, "ip_failure_ceiling": int,
 }
