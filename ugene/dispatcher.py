@@ -78,9 +78,10 @@ class Dispatcher:
         self.services = services
         self.registry = services.registry
         self.messages = services.messages
-        # No param may hold more than half of the pool: a flood of slow calls (sign-ins queued for
+        # No param may hold the last quarter of the pool: a flood of slow calls (sign-ins queued for
         # argon2 with their transaction open) must leave connections for every other call.
-        self.share = max(1, services.settings.pool_max // 2)
+        pool_max = services.settings.pool_max
+        self.share = max(1, pool_max - max(1, pool_max // 4))
         self._slots: dict[tuple[str, str], asyncio.Semaphore] = {}
 
     def _slot(self, param: Param) -> asyncio.Semaphore:
