@@ -41,10 +41,18 @@ test: install postgres
 check: install postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m check
 
-# Speed goals are measured here, never in timed tests. Each script starts a throwaway
-# embedded PostgreSQL unless given a DSN.
+# Speed goals are measured here, never in timed tests: figures and ratios against a bare baseline
+# (README, "Benchmarks"). bench/show_users.py alone times the admin listing's queries.
 bench: install postgres
-	$(BIN)/python bench/show_users.py
+	@command -v wrk >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing wrk (apt-get install -y wrk)"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+	else \
+		echo "wrk is missing: run 'sudo apt-get install -y wrk'"; exit 1; \
+	fi
+	@command -v taskset >/dev/null 2>&1 || { echo "taskset is missing: install util-linux"; exit 1; }
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .ugene build *.egg-info

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 
+import orjson
 from aiohttp import web
 
 from . import doors, pages
@@ -131,10 +132,17 @@ def _failure(request: web.Request, code) -> Outcome:
     return request.app[DISPATCHER].failure(code, request.app[SERVICES].messages.default)
 
 
+def encode(body: dict) -> bytes:
+    """Compact UTF-8 JSON; orjson is ~15x faster than json on an envelope, json covers what it refuses."""
+    try:
+        return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:          # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def envelope_response(request: web.Request, outcome: Outcome) -> web.Response:
-    response = web.Response(body=json.dumps(outcome.body, ensure_ascii=False, separators=(",", ":")),
-                            status=outcome.status, content_type="application/json", headers=outcome.headers)
-    return response
+    return web.Response(body=encode(outcome.body), status=outcome.status, content_type="application/json",
+                        headers=outcome.headers)
 
 
 async def _answer(request: web.Request, make_call) -> web.Response:

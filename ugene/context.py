@@ -43,7 +43,7 @@ class Context:
     """Everything a handler may use; it never sees the HTTP request."""
 
     services: Any                           # ugene.services.Services
-    conn: Any                               # asyncpg connection, inside the request's transaction
+    conn: Any                               # the request's connection (ugene.lazy), inside its transaction
     session: Session | None
     language: str
     ip: str | None = None
@@ -103,5 +103,6 @@ class Context:
 
     async def switches(self) -> dict[str, bool]:
         """The runtime switches admins change: allow-registration, comfirmation-email, sendmail-delete-user."""
-        rows = await self.conn.fetch("SELECT key, value FROM ugene_setting")
+        # A read of its own: general/status then costs one round trip, not BEGIN + SELECT + COMMIT.
+        rows = await self.conn.read("SELECT key, value FROM ugene_setting")
         return {row["key"]: row["value"] == "true" for row in rows}

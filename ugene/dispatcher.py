@@ -16,6 +16,7 @@ from .codes import Code
 from .context import Context, Reply, Upload
 from .db import UNAVAILABLE
 from .errors import UgeneError
+from .lazy import RequestConnection
 from .registry import Param
 
 log = logging.getLogger("ugene.dispatch")
@@ -77,6 +78,17 @@ class Dispatcher:
         self.services = services
         self.registry = services.registry
         self.messages = services.messages
+        # No param may hold the last quarter of the pool: a flood of slow calls (sign-ins queued for
+        # argon2 with their transaction open) must leave connections for every other call.
+        pool_max = services.settings.pool_max
+        self.share = max(1, pool_max - max(1, pool_max // 4))
+        self._slots: dict[tuple[str, str], asyncio.Semaphore] = {}
+
+    def _slot(self, param: Param) -> asyncio.Semaphore:
+        key = (param.module, param.name)
+        if key not in self._slots:
+            self._slots[key] = asyncio.Semaphore(self.share)
+        return self._slots[key]
 
     async def dispatch(self, call: Call) -> Outcome:
         started = time.monotonic()
@@ -91,14 +103,22 @@ class Dispatcher:
         session = None
         try:
             param = self._route(call)
-            pool = self.services.pool
-            async with pool.acquire(timeout=self.services.settings.pool_acquire_timeout) as conn:
-                session = await self._session(conn, call.token) if call.token else None
-                self._check_access(param.access, session)
-                args = self._arguments(param, call.args)
-                ctx = Context(self.services, conn, session, language, call.ip, call.user_agent,
-                              call.request_id, call.upload)
-                reply = await self._run(conn, param, ctx, args)
+            pool, timeout = self.services.pool, self.services.settings.pool_acquire_timeout
+            slot = self._slot(param)
+            if slot.locked():    # the same wait, and the same 002008, as for the pool
+                await asyncio.wait_for(slot.acquire(), timeout)
+            else:
+                await slot.acquire()
+            try:
+                async with pool.acquire(timeout=timeout) as conn:
+                    session = await self._session(conn, call.token) if call.token else None
+                    self._check_access(param.access, session)
+                    args = self._arguments(param, call.args)
+                    ctx = Context(self.services, RequestConnection(conn), session, language, call.ip,
+                                  call.user_agent, call.request_id, call.upload)
+                    reply = await self._run(conn, param, ctx, args)
+            finally:
+                slot.release()
             for callback in ctx._after_commit:
                 callback()
             return self.success(reply, language, session)
@@ -160,17 +180,16 @@ class Dispatcher:
 
     @staticmethod
     async def _run(conn, param: Param, ctx: Context, args) -> Reply:
-        transaction = conn.transaction()
-        await transaction.start()
+        """The handler inside the request's transaction, which its first statement begins (ugene.lazy)."""
         try:
             reply = await param.handler(ctx, args)
         except UgeneError as error:
-            await (transaction.commit() if error.commit else transaction.rollback())
+            await ctx.conn.finish(commit=error.commit)
             raise
         except BaseException:
-            await transaction.rollback()
+            await ctx.conn.finish(commit=False)
             raise
-        await transaction.commit()
+        await ctx.conn.finish(commit=True)
         if not isinstance(reply, Reply):
             raise TypeError(f"{param.module}/{param.name} returned {type(reply).__name__}, not Reply")
         return reply

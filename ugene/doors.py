@@ -91,6 +91,7 @@ async def post_call(request: web.Request) -> Call:
     """`POST /api` with a JSON envelope."""
     body = await read_limited(request, request.app[SERVICES].settings.max_body_bytes)
     try:
+        # json, not orjson: orjson reads integers beyond 64 bits as floats, and args must see them exact.
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nesting deeper than the parser goes
         raise UgeneError(Code.MALFORMED_REQUEST) from None

@@ -44,14 +44,21 @@ def generate_password(length: int = 16) -> str:
             return candidate
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a worker pinned with taskset gets fewer than the machine)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:      # not on Linux
+        return os.cpu_count() or 1
+
+
 class Passwords:
     """argon2id in a thread pool bounded to the cores, so the event loop never waits on a hash."""
 
     def __init__(self, memory_kib: int = 19456, time_cost: int = 2, parallelism: int = 1,
                  threads: int | None = None):
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-        self.pool = ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1,
-                                       thread_name_prefix="argon2")
+        self.pool = ThreadPoolExecutor(max_workers=threads or usable_cores(), thread_name_prefix="argon2")
         # Verified against when the account does not exist, so unknown users cost the same time.
         self._dummy = self.hasher.hash(secrets.token_hex(16))
 

@@ -1,0 +1,90 @@
+"""`ctx.conn`: the request's connection, whose transaction begins with the handler's first statement.
+
+A handler that never queries (user/profile answers from the session already resolved) then costs no
+BEGIN and no COMMIT: two round trips of three. Nothing else changes: PostgreSQL takes a transaction's
+snapshot at its first statement, not at BEGIN, and every statement still runs inside the transaction.
+"""
+from __future__ import annotations
+
+# Connection methods that send SQL: each begins the transaction first.
+_STATEMENTS = frozenset({
+    "execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchmany", "prepare", "copy_from_table",
+    "copy_from_query", "copy_to_table", "copy_records_to_table",
+})
+
+
+class RequestConnection:
+    """Stands for the asyncpg connection in handlers; anything not listed here is the connection's own."""
+
+    __slots__ = ("raw", "_transaction")
+
+    def __init__(self, raw):
+        self.raw = raw
+        self._transaction = None
+
+    async def begin(self) -> None:
+        if self._transaction is None:
+            transaction = self.raw.transaction()
+            await transaction.start()
+            self._transaction = transaction
+
+    async def finish(self, commit: bool) -> None:
+        """Commit (or roll back) the request's transaction, if a statement began it."""
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            await (transaction.commit() if commit else transaction.rollback())
+
+    async def read(self, query: str, *args) -> list:
+        """Rows of a plain read that does not begin the transaction: inside it once it has begun, else
+        on its own. At READ COMMITTED every statement takes its own snapshot, so the rows are the same."""
+        return await self.raw.fetch(query, *args)
+
+    def __getattr__(self, name: str):
+        method = getattr(self.raw, name)
+        if name not in _STATEMENTS:
+            return method
+
+        async def in_transaction(*args, **kwargs):
+            await self.begin()
+            return await method(*args, **kwargs)
+        return in_transaction
+
+    def transaction(self, **options) -> "_Nested":
+        return _Nested(self, options)
+
+    def cursor(self, *args, **kwargs) -> "_LazyCursor":
+        return _LazyCursor(self, args, kwargs)
+
+
+class _Nested:
+    """`async with ctx.conn.transaction():` a savepoint inside the request's transaction."""
+
+    def __init__(self, conn: RequestConnection, options: dict):
+        self.conn, self.options, self.inner = conn, options, None
+
+    async def __aenter__(self):
+        await self.conn.begin()
+        self.inner = self.conn.raw.transaction(**self.options)
+        return await self.inner.__aenter__()
+
+    async def __aexit__(self, *exc):
+        return await self.inner.__aexit__(*exc)
+
+
+class _LazyCursor:
+    """`async for row in ctx.conn.cursor(...)` or `await ctx.conn.cursor(...)`, in the transaction."""
+
+    def __init__(self, conn: RequestConnection, args: tuple, kwargs: dict):
+        self.conn, self.args, self.kwargs = conn, args, kwargs
+
+    def __await__(self):
+        return self._open().__await__()
+
+    async def _open(self):
+        await self.conn.begin()
+        return await self.conn.raw.cursor(*self.args, **self.kwargs)
+
+    async def __aiter__(self):
+        await self.conn.begin()
+        async for row in self.conn.raw.cursor(*self.args, **self.kwargs):
+            yield row
