@@ -68,6 +68,6 @@ def _refused(port: int) -> bool:
         probe.settimeout(1)
         try:
             probe.connect(("127.0.0.1", port))
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):   # a reset is the listener closing on us
             return True
     return False
