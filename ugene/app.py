@@ -67,7 +67,12 @@ async def _database(app: web.Application):
     s = services.settings
     services.pool = await create_pool(s.database_url, min_size=s.pool_min, max_size=s.pool_max)
     yield
-    await services.pool.close()
+    try:
+        # A connection still held (a stuck sender, a request cut at shutdown) must not hold the exit.
+        await asyncio.wait_for(services.pool.close(), 10)
+    except asyncio.TimeoutError:
+        log.warning("database pool did not close in 10 s; terminating its connections")
+        services.pool.terminate()
     services.passwords.close()
 
 
@@ -86,7 +91,10 @@ async def _mail_sender(app: web.Application):
     task.cancel()
     # Bounded, so that nothing in the sender can hold a shutdown forever.
     await asyncio.wait([task], timeout=5)
-    await services.sender.release()
+    try:
+        await asyncio.wait_for(services.sender.release(), 5)
+    except Exception:   # the database may be gone already
+        log.warning("mail claims not released at shutdown; they expire by themselves")
 
 
 @web.middleware
