@@ -177,7 +177,10 @@ async def _serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.workers > 1)
     await site.start()
-    print(f"ugene serving on http://{settings.host}:{settings.port} (pid {os.getpid()})", flush=True)
+    # One write per line: with PYTHONUNBUFFERED, print() writes the text and its newline apart, and the
+    # lines of workers starting together got mixed ("ugene serving on ...ugene serving on ...\n\n").
+    sys.stdout.write(f"ugene serving on http://{settings.host}:{settings.port} (pid {os.getpid()})\n")
+    sys.stdout.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
