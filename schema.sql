@@ -105,6 +105,14 @@ CREATE TABLE IF NOT EXISTS ugene_setting (
 INSERT INTO ugene_setting (key, value) VALUES
     ('allow-registration', 'true'), ('comfirmation-email', 'true'), ('sendmail-delete-user', 'true')
 ON CONFLICT (key) DO NOTHING;
+-- Every write to the switches, by Ugene or by hand, tells each worker to drop its copy (ugene/switches.py).
+CREATE OR REPLACE FUNCTION ugene_setting_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('ugene_setting', '');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER ugene_setting_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ugene_setting
+    FOR EACH STATEMENT EXECUTE FUNCTION ugene_setting_changed();
 
 -- Failed-attempt counters and mail rate limits, shared by every worker.
 CREATE TABLE IF NOT EXISTS ugene_throttle (

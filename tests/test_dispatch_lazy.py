@@ -10,20 +10,20 @@ def lazy_registry():
 
     @module.param("idle", access=PUBLIC)
     async def idle(ctx, args: NoArgs) -> Reply:
-        """Never query: no transaction is begun."""
-        return Reply.data({"in_transaction": ctx.conn.raw.is_in_transaction()})
+        """Never query: no transaction is begun, no connection taken from the pool."""
+        return Reply.data({"in_transaction": ctx.conn.is_in_transaction(), "connected": ctx.conn.raw is not None})
 
     @module.param("switches", access=PUBLIC)
     async def switches(ctx, args: NoArgs) -> Reply:
         """Read the runtime switches: a read of its own, no transaction begun."""
         found = await ctx.switches()
         return Reply.data({"registration": found["allow-registration"],
-                           "in_transaction": ctx.conn.raw.is_in_transaction()})
+                           "in_transaction": ctx.conn.is_in_transaction()})
 
     @module.param("busy", access=PUBLIC)
     async def busy(ctx, args: NoArgs) -> Reply:
         """The first statement begins the transaction; a savepoint and a cursor run inside it."""
-        before = ctx.conn.raw.is_in_transaction()
+        before = ctx.conn.is_in_transaction()
         await ctx.conn.execute("INSERT INTO ugene_setting (key, value) VALUES ('outer', 'true')")
         try:
             async with ctx.conn.transaction():
@@ -32,7 +32,7 @@ def lazy_registry():
         except UgeneError:
             pass
         rows = [row[0] async for row in ctx.conn.cursor("SELECT generate_series(1, 3)")]
-        return Reply.data({"before": before, "after": ctx.conn.raw.is_in_transaction(), "rows": rows})
+        return Reply.data({"before": before, "after": ctx.conn.is_in_transaction(), "rows": rows})
 
     @module.param("savepoint-first", access=PUBLIC)
     async def savepoint_first(ctx, args: NoArgs) -> Reply:
@@ -52,7 +52,7 @@ async def client_for(settings, clock, aiohttp_client):
 async def test_handler_that_never_queries_begins_no_transaction(settings, clock, db, aiohttp_client):
     client = await client_for(settings, clock, aiohttp_client)
     body = await (await client.post("/api", json={"module": "lazy", "param": "idle"})).json()
-    assert body["success"] == 1 and body["answer"]["data"] == {"in_transaction": False}
+    assert body["success"] == 1 and body["answer"]["data"] == {"in_transaction": False, "connected": False}
 
 
 async def test_reading_the_switches_begins_no_transaction(settings, clock, db, aiohttp_client):

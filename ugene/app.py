@@ -66,7 +66,9 @@ async def _database(app: web.Application):
     services: Services = app[SERVICES]
     s = services.settings
     services.pool = await create_pool(s.database_url, min_size=s.pool_min, max_size=s.pool_max)
+    await services.switches.start(s.database_url)
     yield
+    await services.switches.close()
     try:
         # A connection still held (a stuck sender, a request cut at shutdown) must not hold the exit.
         await asyncio.wait_for(services.pool.close(), 10)

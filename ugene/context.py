@@ -103,6 +103,4 @@ class Context:
 
     async def switches(self) -> dict[str, bool]:
         """The runtime switches admins change: allow-registration, comfirmation-email, sendmail-delete-user."""
-        # A read of its own: general/status then costs one round trip, not BEGIN + SELECT + COMMIT.
-        rows = await self.conn.read("SELECT key, value FROM ugene_setting")
-        return {row["key"]: row["value"] == "true" for row in rows}
+        return await self.services.switches.get(self.conn)

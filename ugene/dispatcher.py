@@ -103,22 +103,17 @@ class Dispatcher:
         session = None
         try:
             param = self._route(call)
-            pool, timeout = self.services.pool, self.services.settings.pool_acquire_timeout
-            slot = self._slot(param)
-            if slot.locked():    # the same wait, and the same 002008, as for the pool
-                await asyncio.wait_for(slot.acquire(), timeout)
-            else:
-                await slot.acquire()
+            conn = RequestConnection(self.services.pool, self._slot(param),
+                                     self.services.settings.pool_acquire_timeout)
             try:
-                async with pool.acquire(timeout=timeout) as conn:
-                    session = await self._session(conn, call.token) if call.token else None
-                    self._check_access(param.access, session)
-                    args = self._arguments(param, call.args)
-                    ctx = Context(self.services, RequestConnection(conn), session, language, call.ip,
-                                  call.user_agent, call.request_id, call.upload)
-                    reply = await self._run(conn, param, ctx, args)
+                session = await self._session(conn, call.token) if call.token else None
+                self._check_access(param.access, session)
+                args = self._arguments(param, call.args)
+                ctx = Context(self.services, conn, session, language, call.ip, call.user_agent,
+                              call.request_id, call.upload)
+                reply = await self._run(param, ctx, args)
             finally:
-                slot.release()
+                await conn.release()
             for callback in ctx._after_commit:
                 callback()
             return self.success(reply, language, session)
@@ -141,8 +136,11 @@ class Dispatcher:
             raise UgeneError(Code.PARAM_NOT_FOUND)
         return param
 
-    async def _session(self, conn, token: str):
-        return await self.services.sessions.resolve(conn, token)
+    async def _session(self, conn: RequestConnection, token: str):
+        """The token's session; a token that is no valid JWT of ours costs no connection."""
+        sessions = self.services.sessions
+        key = sessions.access_key(token)
+        return None if key is None else await sessions.lookup(await conn.connection(), key)
 
     @staticmethod
     def _check_access(access, session) -> None:
@@ -179,7 +177,7 @@ class Dispatcher:
             raise UgeneError(Code.INVALID_ARGUMENTS, details=details) from None
 
     @staticmethod
-    async def _run(conn, param: Param, ctx: Context, args) -> Reply:
+    async def _run(param: Param, ctx: Context, args) -> Reply:
         """The handler inside the request's transaction, which its first statement begins (ugene.lazy)."""
         try:
             reply = await param.handler(ctx, args)

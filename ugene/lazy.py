@@ -1,10 +1,14 @@
-"""`ctx.conn`: the request's connection, whose transaction begins with the handler's first statement.
+"""`ctx.conn`: the request's connection, taken from the pool at first use, whose transaction begins
+with the handler's first statement.
 
-A handler that never queries (user/profile answers from the session already resolved) then costs no
-BEGIN and no COMMIT: two round trips of three. Nothing else changes: PostgreSQL takes a transaction's
+A call that never reads (general/status answers from the cached switches) takes no connection at all;
+a handler that never queries (user/profile answers from the session already resolved) costs no BEGIN
+and no COMMIT: two round trips of three. Nothing else changes: PostgreSQL takes a transaction's
 snapshot at its first statement, not at BEGIN, and every statement still runs inside the transaction.
 """
 from __future__ import annotations
+
+import asyncio
 
 # Connection methods that send SQL: each begins the transaction first.
 _STATEMENTS = frozenset({
@@ -14,17 +18,49 @@ _STATEMENTS = frozenset({
 
 
 class RequestConnection:
-    """Stands for the asyncpg connection in handlers; anything not listed here is the connection's own."""
+    """Stands for the asyncpg connection in handlers; anything not listed here is the connection's own.
 
-    __slots__ = ("raw", "_transaction")
+    The connection comes from `pool` once the request first needs one, after a place in `slot` (the
+    param's share of the pool, ugene.dispatcher); both wait at most `timeout` seconds. `release()`
+    gives both back.
+    """
 
-    def __init__(self, raw):
-        self.raw = raw
+    __slots__ = ("raw", "_transaction", "_pool", "_slot", "_timeout", "_holds_slot")
+
+    def __init__(self, pool, slot: asyncio.Semaphore, timeout: float):
+        self.raw = None
         self._transaction = None
+        self._pool, self._slot, self._timeout = pool, slot, timeout
+        self._holds_slot = False
+
+    async def connection(self):
+        """The asyncpg connection, taken from the pool now if the request has none yet."""
+        if self.raw is None:
+            if self._slot.locked():    # the same wait, and the same 002008, as for the pool
+                await asyncio.wait_for(self._slot.acquire(), self._timeout)
+            else:
+                await self._slot.acquire()
+            self._holds_slot = True
+            self.raw = await self._pool.acquire(timeout=self._timeout)
+        return self.raw
+
+    async def release(self) -> None:
+        """Give the connection and the slot back (the transaction was finished before)."""
+        raw, self.raw = self.raw, None
+        try:
+            if raw is not None:
+                await self._pool.release(raw)
+        finally:
+            if self._holds_slot:
+                self._holds_slot = False
+                self._slot.release()
+
+    def is_in_transaction(self) -> bool:
+        return self.raw is not None and self.raw.is_in_transaction()
 
     async def begin(self) -> None:
         if self._transaction is None:
-            transaction = self.raw.transaction()
+            transaction = (await self.connection()).transaction()
             await transaction.start()
             self._transaction = transaction
 
@@ -37,16 +73,18 @@ class RequestConnection:
     async def read(self, query: str, *args) -> list:
         """Rows of a plain read that does not begin the transaction: inside it once it has begun, else
         on its own. At READ COMMITTED every statement takes its own snapshot, so the rows are the same."""
-        return await self.raw.fetch(query, *args)
+        return await (await self.connection()).fetch(query, *args)
 
     def __getattr__(self, name: str):
-        method = getattr(self.raw, name)
         if name not in _STATEMENTS:
-            return method
+            if self.raw is None:
+                raise AttributeError(f"ctx.conn.{name} before the request has a connection: "
+                                     "`await ctx.conn.connection()` first")
+            return getattr(self.raw, name)
 
         async def in_transaction(*args, **kwargs):
             await self.begin()
-            return await method(*args, **kwargs)
+            return await getattr(self.raw, name)(*args, **kwargs)
         return in_transaction
 
     def transaction(self, **options) -> "_Nested":

@@ -19,10 +19,18 @@ class Metrics:
         self.pool_size = Gauge("ugene_db_pool_size", "Database connections open", registry=self.registry)
         self.outbox = Gauge("ugene_outbox_mails", "Mails in the outbox by state", ["state"],
                             registry=self.registry)
+        # The labelled children, found once: `labels()` takes a lock and builds a key on every call.
+        # Bounded: module and param are known ones or "-", codes are the registry's.
+        self._children: dict[tuple[str, str, str], tuple] = {}
 
     def observe(self, module: str, param: str, code: str, seconds: float) -> None:
-        self.requests.labels(module, param, code).inc()
-        self.latency.labels(module, param).observe(seconds)
+        key = (module, param, code)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(module, param, code),
+                                               self.latency.labels(module, param))
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def render(self, pool) -> bytes:
         if pool is not None:

@@ -15,6 +15,7 @@ from .passwords import Passwords
 from .registry import Registry
 from .sessions import Sessions
 from .settings import Settings
+from .switches import Switches
 from .throttle import Throttle
 from .tokens import Tokens
 
@@ -34,6 +35,7 @@ class Services:
     activity: Activity
     outbox: Outbox
     files: FileStore
+    switches: Switches = field(default_factory=Switches)
     pool: object = None
     sender: Sender | None = None
     extra: dict = field(default_factory=dict)   # room for plugins' own services

@@ -85,8 +85,10 @@ class Sessions:
 
     async def resolve(self, conn, token: str) -> Session | None:
         key = self.access_key(token)
-        if key is None:
-            return None
+        return None if key is None else await self.lookup(conn, key)
+
+    async def lookup(self, conn, key: str) -> Session | None:
+        """The live session whose access key is `key`, with its user and role, in one query."""
         row = await conn.fetchrow(_RESOLVE, digest(key), self.clock.now())
         if row is None:
             return None

@@ -15,6 +15,8 @@ async def switch(ctx: Context, param: str, key: str, status: bool) -> Reply:
     """Store a switch; 003007 when its row is missing (schema.sql seeds it: the database is not ours)."""
     if not await queries.save_setting(ctx.conn, key, status, ctx.now()):
         raise UgeneError(Code.SETTING_UNCHANGEABLE)
+    # This worker's copy goes at commit; the others drop theirs when PostgreSQL notifies them.
+    ctx.after_commit(ctx.services.switches.changed)
     await log(ctx, param, setting=key, status=status)
     return Reply.message(Code.SETTING_SAVED)
 
