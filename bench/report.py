@@ -57,7 +57,7 @@ def print_table(results: dict) -> None:
     meta = results["meta"]
     print(f"\n{meta['seconds']} s measured after {meta['warmup']} s of warm-up, {meta['connections']} connections; "
           f"load average {meta['load_average_before']} before, {meta['load_average_after']} after; "
-          f"{meta['wall_seconds']} s in all")
+          f"{meta['wall_seconds']} s in all; baseline on the {meta['baseline_loop']} event loop")
 
 
 def write_json(results: dict, path: Path) -> Path:

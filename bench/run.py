@@ -8,7 +8,8 @@ bench/results/latest.json. A benchmark, not a test: it prints figures and ratios
 Environment: BENCH_SECONDS (measured seconds per run, 15), BENCH_WARMUP (5), BENCH_CONNECTIONS (32),
 BENCH_ADMIN_CONNECTIONS (1), BENCH_USERS (10000), BENCH_BIG_USERS (1000000), BENCH_CASES (a comma list
 of status,profile,signin,signup,isolation,admin; all by default), BENCH_KEEP=1 keeps the temporary
-data dir, BENCH_UGENE_<VAR> passes UGENE_<VAR> to Ugene (e.g. BENCH_UGENE_POOL_MAX=40).
+data dir, BENCH_UGENE_<VAR> passes UGENE_<VAR> to Ugene (e.g. BENCH_UGENE_POOL_MAX=40),
+BENCH_BASELINE_LOOP=uvloop runs the baseline on uvloop, the loop Ugene uses, instead of aiohttp's default.
 """
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def main() -> int:
         results["meta"] = {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
             "cpus": os.cpu_count(), "seconds": seconds, "warmup": warmup, "connections": connections,
-            "users": users, "big_users": big_users, "wall_seconds": round(time.monotonic() - started),
+            "users": users, "big_users": big_users, "baseline_loop": os.environ.get("BENCH_BASELINE_LOOP") or "asyncio", "wall_seconds": round(time.monotonic() - started),
             "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2)}
         print_table(results)
         path = write_json(results, RESULTS / "latest.json")

@@ -94,7 +94,8 @@ def start_ugene(data_dir: Path, port: int, logs: Path) -> tuple[Process, str | N
 def start_baseline(port: int, dsn: str, secret: str, password_hash: str, logs: Path) -> Process:
     baseline = Process("baseline", ["taskset", "-c", str(SERVER_CORE), sys.executable,
                                     str(REPO / "bench/baseline.py"), "--port", str(port), "--dsn", dsn,
-                                    "--secret", secret, "--hash", password_hash],
+                                    "--secret", secret, "--hash", password_hash,
+                                    "--loop", os.environ.get("BENCH_BASELINE_LOOP") or "asyncio"],
                        dict(os.environ), logs / "baseline.log")
     baseline.wait_for(r"baseline serving on", timeout=60)
     return baseline

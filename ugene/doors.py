@@ -76,8 +76,10 @@ def user_agent(request: web.Request) -> str | None:
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
     """The body, refusing (002007) as soon as it passes `limit`, before reading the rest."""
-    if request.content_length is not None and request.content_length > limit:
-        raise UgeneError(Code.REQUEST_TOO_LARGE)
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise UgeneError(Code.REQUEST_TOO_LARGE)
+        return await request.read()      # the length is known and allowed: one read, no chunk loop
     chunks, size = [], 0
     async for chunk in request.content.iter_chunked(65536):
         size += len(chunk)
