@@ -166,9 +166,8 @@ async def _answer(request: web.Request, make_call) -> web.Response:
     finally:
         if call is not None and call.upload is not None:
             call.upload.path.unlink(missing_ok=True)   # kept files were moved away by the handler
-    registry = request.app[SERVICES].registry
-    known = call is not None and registry.find(call.module, call.param) is not None
-    request.app[METRICS].observe(call.module if known else "-", call.param if known else "-",
+    param = outcome.param     # labels only for a param the call reached: the rest would be unbounded
+    request.app[METRICS].observe(param.module if param else "-", param.name if param else "-",
                                    outcome.code, time.perf_counter() - started)
     return envelope_response(request, outcome)
 

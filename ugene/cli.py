@@ -18,7 +18,7 @@ from .clock import Clock
 from .db import apply_schema
 from .embedded_pg import EmbeddedPostgres, PostgresMissing
 from .errors import UgeneError
-from .logs import AccessLogger, setup_logging
+from .logs import AccessLogger, flush_access_log, setup_logging
 from .passwords import Passwords, generate_password, password_problem
 from .registry import RegistryError
 from .settings import Settings
@@ -208,7 +208,10 @@ async def _serve(settings: Settings) -> None:
     cut = await drain(app, settings.shutdown_timeout)
     if cut:
         log.warning("shutdown: %s request(s) cut after %s s", cut, settings.shutdown_timeout)
-    await runner.cleanup()
+    try:
+        await runner.cleanup()
+    finally:
+        flush_access_log()
 
 
 def run_workers(settings: Settings) -> None:

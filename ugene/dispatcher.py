@@ -46,6 +46,7 @@ class Outcome:
     status: int
     headers: dict = field(default_factory=dict)
     code: str = ""                              # for metrics
+    param: Param | None = None                  # the param the call reached, if it named a known one
 
 
 def storable(value) -> bool:
@@ -93,16 +94,23 @@ class Dispatcher:
     async def dispatch(self, call: Call) -> Outcome:
         started = time.monotonic()
         outcome = await self._dispatch(call)
-        param = self.registry.find(call.module, call.param)
-        if param is not None and param.min_seconds:
-            await asyncio.sleep(param.min_seconds - (time.monotonic() - started))
+        if outcome.param is not None and outcome.param.min_seconds:
+            await asyncio.sleep(outcome.param.min_seconds - (time.monotonic() - started))
         return outcome
 
     async def _dispatch(self, call: Call) -> Outcome:
         language = self.messages.language(call.language)
-        session = None
         try:
             param = self._route(call)
+        except UgeneError as error:
+            return self.failure(error.code, language)
+        outcome = await self._call(param, call, language)
+        outcome.param = param
+        return outcome
+
+    async def _call(self, param: Param, call: Call, language: str) -> Outcome:
+        session = None
+        try:
             conn = RequestConnection(self.services.pool, self._slot(param),
                                      self.services.settings.pool_acquire_timeout)
             try:
@@ -169,6 +177,8 @@ class Dispatcher:
                       for name, value in raw.items() if not (storable(name) and storable(value))]
         if unstorable:
             raise UgeneError(Code.INVALID_ARGUMENTS, details=unstorable)
+        if not raw and param.takes_nothing:
+            return param.no_args            # nothing to check: the model has no field and nothing came
         try:
             return param.args_model.model_validate(raw)
         except ValidationError as exc:

@@ -75,6 +75,11 @@ class Param:
     # after the transaction, with no database connection held.
     min_seconds: float = 0.0
 
+    def __post_init__(self):
+        # A param without arguments that receives none needs no validation (ugene.dispatcher).
+        self.takes_nothing = not self.args_model.model_fields
+        self.no_args = self.args_model.model_construct() if self.takes_nothing else None
+
     @property
     def doors(self) -> tuple[str, ...]:
         return ("post",) + (("get",) if self.get else ()) + (("put",) if self.put else ())

@@ -51,6 +51,8 @@ WHERE s.access_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
   AND NOT u.deleted AND u.status
 """
 
+VERIFIED_KEPT = 10_000     # tokens whose claims are kept: about 3 MB at most
+
 _SESSION_KEYS = ("session_id", "family_id", "session_completed", "expires_at", "role_permissions")
 
 
@@ -62,13 +64,32 @@ class Sessions:
         self.clock = clock
         self.session_seconds = session_seconds
         self.refresh_seconds = refresh_seconds
+        self._verified: dict[str, tuple[str, int]] = {}
 
     def _jwt(self, access_key: str, now: float, exp: datetime) -> str:
         return jwt.encode({"access_key": access_key, "iat": int(now), "exp": unix(exp)},
                           self.secret, algorithm="HS256")
 
     def access_key(self, token: str) -> str | None:
-        """The session key inside a valid token, or None. HS256 only: `alg` is never trusted."""
+        """The session key inside a valid token, or None. HS256 only: `alg` is never trusted.
+
+        A client sends the same token with every call until it expires, so the claims of tokens whose
+        signature checked out are kept (VERIFIED_KEPT at most, the oldest go first): pyjwt's decode
+        costs about as much as the rest of an authenticated call's own work. Only a token identical
+        to one verified before is found there; its expiry is checked on every call all the same.
+        """
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            if claims is None:
+                return None
+            if len(self._verified) >= VERIFIED_KEPT:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = claims
+        key, exp = claims
+        return key if exp > self.clock.time() else None
+
+    def _verify(self, token: str) -> tuple[str, int] | None:
         try:
             # Times are ours to check, against our clock (the test seam): pyjwt's wall clock would
             # take a token issued after `clock.advance` for one issued in the future (`iat`).
@@ -78,10 +99,10 @@ class Sessions:
         except (jwt.PyJWTError, ValueError):   # ValueError: a header that is no UTF-8 is no token either
             return None
         key, exp = claims.get("access_key"), claims.get("exp")
-        # Expiry is checked against our clock (the test seam), not pyjwt's wall clock.
-        if not isinstance(key, str) or not isinstance(exp, int) or exp <= self.clock.time():
+        # Expiry is checked against our clock (the test seam), not pyjwt's wall clock, by access_key.
+        if not isinstance(key, str) or not isinstance(exp, int) or isinstance(exp, bool):
             return None
-        return key
+        return key, exp
 
     async def resolve(self, conn, token: str) -> Session | None:
         key = self.access_key(token)
