@@ -5,7 +5,6 @@ The bytes are served straight from the file store; failures are the usual envelo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from urllib.parse import quote
 
@@ -16,6 +15,7 @@ from .db import UNAVAILABLE
 from .dispatcher import storable
 from .doors import request_token
 from .errors import UgeneError
+from .guard import envelope_response, guard
 from .keys import DISPATCHER, SERVICES
 
 log = logging.getLogger("ugene.downloads")
@@ -33,9 +33,9 @@ _AVATAR = """SELECT f.stored_name, f.content_type FROM ugene_file f JOIN ugene_u
 
 
 def setup_downloads(app: web.Application) -> None:
-    app.router.add_get("/download/file/{fileid}", download_file)
-    app.router.add_get("/image/user/avatar/{uid}", avatar)
-    app.router.add_get("/image/user/avatar", avatar)
+    app.router.add_get("/download/file/{fileid}", guard(download_file))
+    app.router.add_get("/image/user/avatar/{uid}", guard(avatar))
+    app.router.add_get("/image/user/avatar", guard(avatar))
 
 
 def content_disposition(name: str) -> str:
@@ -92,5 +92,4 @@ async def _serve(request: web.Request, find) -> web.StreamResponse:
 def _envelope(request: web.Request, code, session, retry_after=None) -> web.Response:
     services = request.app[SERVICES]
     outcome = request.app[DISPATCHER].failure(code, services.messages.default, session, retry_after=retry_after)
-    return web.Response(body=json.dumps(outcome.body, ensure_ascii=False, separators=(",", ":")),
-                        status=outcome.status, content_type="application/json", headers=outcome.headers)
+    return envelope_response(request, outcome)

@@ -11,6 +11,7 @@ import secrets
 from aiohttp import web
 
 from . import doors
+from .guard import guard
 from .keys import DISPATCHER, SERVICES
 
 # One small inline sheet (nonce'd, so the CSP needs no 'unsafe-inline'): a card on a quiet background, a
@@ -104,4 +105,4 @@ async def submit(request: web.Request) -> web.Response:
 
 
 def setup_pages(app: web.Application) -> None:
-    app.router.add_post("/pages/{module}/{param}/{language}", submit)
+    app.router.add_post("/pages/{module}/{param}/{language}", guard(submit))

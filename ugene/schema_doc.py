@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 from . import __version__
 from .codes import Code
 from .context import Reply
+from .guard import guard
 from .keys import DISPATCHER, SERVICES
 from .messages import LANGUAGES
 from .registry import Param, Registry
@@ -37,8 +38,8 @@ ACCESS_CODES = {
 def setup_schema_routes(app: web.Application) -> None:
     """Serve both documents; call before the `/api/{tail}` catch-all so `/api/schema` wins."""
     app[SCHEMA_CACHE] = {}
-    app.router.add_get("/api/schema", api_schema)
-    app.router.add_get("/openapi.json", openapi_json)
+    app.router.add_get("/api/schema", guard(api_schema))
+    app.router.add_get("/openapi.json", guard(openapi_json))
 
 
 async def api_schema(request: web.Request) -> web.Response:

@@ -126,17 +126,16 @@ class Sessions:
         expires = moment + timedelta(seconds=self.session_seconds)
         key = secrets.token_urlsafe(32)
         refresh = secrets.token_urlsafe(32) if completed else None
+        # The id is drawn first so that a new family's id (its first session's) goes in the same statement.
         row = await conn.fetchrow(
-            """INSERT INTO ugene_session (user_id, family_id, access_hash, refresh_hash, completed,
+            """INSERT INTO ugene_session (id, user_id, family_id, access_hash, refresh_hash, completed,
                    expires_at, refresh_expires_at, ip, user_agent, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id""",
+               SELECT n.id, $1, COALESCE($2, n.id), $3, $4, $5, $6, $7, $8, $9, $10
+               FROM (SELECT nextval(pg_get_serial_sequence('ugene_session', 'id')) AS id) n
+               RETURNING id, family_id""",
             user["id"], family_id, digest(key), digest(refresh) if refresh else None, completed, expires,
             moment + timedelta(seconds=self.refresh_seconds) if refresh else None, ip, user_agent, moment)
-        session_id = row["id"]
-        if family_id is None:
-            family_id = session_id
-            await conn.execute("UPDATE ugene_session SET family_id = id WHERE id = $1", session_id)
-        session = Session(session_id, family_id, completed, expires, user)
+        session = Session(row["id"], row["family_id"], completed, expires, user)
         return Issued(session, self._jwt(key, now, expires), refresh)
 
     async def complete(self, conn, session: Session, *, ip=None, user_agent=None) -> Issued:
