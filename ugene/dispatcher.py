@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from .context import Context, Reply, Upload
 from .db import UNAVAILABLE
 from .errors import UgeneError
 from .lazy import RequestConnection
+from .ratelimit import RateLimit
 from .registry import Param
 
 log = logging.getLogger("ugene.dispatch")
@@ -84,6 +86,9 @@ class Dispatcher:
         pool_max = services.settings.pool_max
         self.share = max(1, pool_max - max(1, pool_max // 4))
         self._slots: dict[tuple[str, str], asyncio.Semaphore] = {}
+        settings = services.settings
+        self.limit = RateLimit(settings.rate_limit, settings.rate_burst or max(1, int(2 * settings.rate_limit)),
+                               services.clock) if settings.rate_limit > 0 else None
 
     def _slot(self, param: Param) -> asyncio.Semaphore:
         key = (param.module, param.name)
@@ -100,6 +105,10 @@ class Dispatcher:
 
     async def _dispatch(self, call: Call) -> Outcome:
         language = self.messages.language(call.language)
+        if self.limit is not None:        # before anything else: a flood must cost as little as possible
+            wait = self.limit.wait(call.ip)
+            if wait:
+                return self.failure(Code.TOO_MANY_REQUESTS, language, retry_after=math.ceil(wait))
         try:
             param = self._route(call)
         except UgeneError as error:

@@ -65,6 +65,10 @@ class Settings:
     # another takes them. Longer than one SMTP attempt (15 s), or a slow send could go out twice.
     mail_claim_seconds: float = 120.0
     ip_failure_ceiling: int = 100
+    # The global rate limit (002006): calls per second per client address (0: off) and the burst
+    # allowed above it (0: twice the rate, at least 1).
+    rate_limit: float = 0.0
+    rate_burst: int = 0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -106,4 +110,5 @@ _FIELDS = {
     "argon2_memory_kib": int, "argon2_time_cost": int, "argon2_parallelism": int,
     "pool_min": int, "pool_max": int, "pool_acquire_timeout": float, "shutdown_timeout": float,
     "mail_max_attempts": int, "mail_retry_base_seconds": float, "mail_claim_seconds": float, "ip_failure_ceiling": int,
+    "rate_limit": float, "rate_burst": int,
 }
