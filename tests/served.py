@@ -1,6 +1,6 @@
-"""Real processes for the fault tests and the soak: `python -m ugene serve` started as an operator
-starts it (environment variables only), an SMTP server that goes down and comes back on its port,
-and HTTP calls over real sockets. Everything listens on 127.0.0.1."""
+"""Real processes for the fault tests, the log checks, schemathesis and the soak: `python -m ugene
+serve` started as an operator starts it (environment variables only), an SMTP server that goes down
+and comes back on its port, and HTTP calls over real sockets. Everything listens on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio

@@ -19,7 +19,8 @@ from ugene.accounts import create_user
 from ugene.clock import Clock
 from ugene.sessions import Sessions
 
-from .live import LiveServer
+from .conftest import free_port
+from .served import CHEAP_ARGON2, Server, serve_env
 
 pytestmark = pytest.mark.check
 
@@ -33,7 +34,8 @@ SERIAL = itertools.count()
 @pytest.fixture(scope="module")
 def live(pg, tmp_path_factory):
     root = tmp_path_factory.mktemp("openapi")
-    server = LiveServer(root / "data", root / "ugene.log", UGENE_DATABASE_URL=pg, UGENE_SECRET=SECRET).start()
+    env = serve_env(root / "data", free_port(), **CHEAP_ARGON2, UGENE_DATABASE_URL=pg, UGENE_SECRET=SECRET)
+    server = Server(env, root / "ugene.log").start()
     yield server
     server.stop()
 

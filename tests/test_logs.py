@@ -10,8 +10,9 @@ import pytest
 from ugene.accounts import create_user
 from ugene.clock import Clock
 
+from .conftest import free_port
 from .helpers import Answer, line_matching, link_in
-from .live import LiveServer
+from .served import CHEAP_ARGON2, Server, serve_env
 
 pytestmark = pytest.mark.check
 
@@ -95,9 +96,10 @@ async def test_a_journey_leaves_no_secret_and_no_forged_line_in_the_logs(pg, db,
     # design, on the operator's console).
     await create_user(db, Clock(), username="root", email="root@example.test", password_hash="x", completed=True,
                       is_admin=True)
-    server = LiveServer(tmp_path / "data", tmp_path / "ugene.log", UGENE_DATABASE_URL=pg, UGENE_SECRET=SECRET_KEY,
-                        UGENE_SMTP_HOST="127.0.0.1", UGENE_SMTP_PORT=str(smtp.port),
-                        UGENE_PUBLIC_URL="https://ugene.example.test").start()
+    env = serve_env(tmp_path / "data", free_port(), **CHEAP_ARGON2, UGENE_DATABASE_URL=pg, UGENE_SECRET=SECRET_KEY,
+                    UGENE_SMTP_HOST="127.0.0.1", UGENE_SMTP_PORT=str(smtp.port),
+                    UGENE_PUBLIC_URL="https://ugene.example.test")
+    server = Server(env, tmp_path / "ugene.log").start()
     secrets: list[str] = [SECRET_KEY]
     try:
         async with aiohttp.ClientSession() as session:
