@@ -1,6 +1,7 @@
 """The operator's commands, run as an operator runs them: real processes."""
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -59,17 +60,21 @@ def get_json(url):
 
 
 def wait_until_serving(process, lines, deadline=60):
+    """Collect the server's output lines until it says it serves. The output is read straight from the
+    pipe when select says it holds something, so the deadline holds while the server prints nothing."""
     end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None:
-                raise AssertionError("server exited: " + "".join(lines))
-            continue
-        lines.append(line)
-        if "ugene serving on" in line:
+    fd, pending = process.stdout.fileno(), b""
+    while (left := end - time.monotonic()) > 0:
+        if not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise AssertionError("server exited: " + "".join(lines) + pending.decode(errors="replace"))
+        *complete, pending = (pending + chunk).split(b"\n")
+        lines.extend(line.decode(errors="replace") + "\n" for line in complete)
+        if any("ugene serving on" in line for line in lines):
             return
-    raise AssertionError("server did not start: " + "".join(lines))
+    raise AssertionError("server did not start: " + "".join(lines) + pending.decode(errors="replace"))
 
 
 def test_serve_creates_the_first_admin_serves_and_stops_on_sigterm(pg, db, tmp_path):
