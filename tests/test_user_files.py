@@ -314,3 +314,21 @@ async def test_two_uploads_at_once_cannot_both_slip_under_the_quota(small):
     answers = await asyncio.gather(*(put(small, "upload-file", b"y" * (100 * KiB), token=token) for _ in range(2)))
     assert sorted(a.code for a in answers) == ["001418", "100100"]
     assert len(stored_files(small)) == 2 and incoming_files(small) == []
+
+
+async def test_a_stored_file_whose_request_rolls_back_leaves_no_file_behind(api, db):
+    """The file is in the store before the request ends; a later failure (here the activity log
+    refuses the row) rolls the request back and the file goes with it."""
+    _, token = await api.login("alice")
+    await db.execute("""CREATE FUNCTION test_refuse_upload_log() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN RAISE EXCEPTION 'refused by the test'; END $$""")
+    await db.execute("""CREATE TRIGGER test_refuse_upload_log BEFORE INSERT ON ugene_activity FOR EACH ROW
+                        WHEN (NEW.action = 'file-uploaded') EXECUTE FUNCTION test_refuse_upload_log()""")
+    try:
+        answer = await put(api, "upload-file", b"never kept\n", token=token, filename="gone.txt")
+    finally:
+        await db.execute("DROP TRIGGER test_refuse_upload_log ON ugene_activity")
+        await db.execute("DROP FUNCTION test_refuse_upload_log()")
+    assert_code(answer, "002005", 500)
+    assert await db.fetchval("SELECT count(*) FROM ugene_file") == 0
+    assert stored_files(api) == [] and incoming_files(api) == []

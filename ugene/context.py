@@ -1,11 +1,14 @@
 """What a handler receives (`Context`) and returns (`Reply`)."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .sessions import Session
+
+log = logging.getLogger("ugene")
 
 MAIL_EVERY = 60   # seconds: one mail per address and kind (protocol §8)
 
@@ -51,6 +54,7 @@ class Context:
     request_id: str = ""
     upload: Upload | None = None
     _after_commit: list[Callable] = field(default_factory=list)
+    _after_rollback: list[Callable] = field(default_factory=list)
 
     @property
     def user(self) -> dict | None:
@@ -70,6 +74,20 @@ class Context:
     def after_commit(self, callback: Callable) -> None:
         """Run `callback()` once the transaction has committed (e.g. remove files from disk)."""
         self._after_commit.append(callback)
+
+    def after_rollback(self, callback: Callable) -> None:
+        """Run `callback()` if the request's transaction is rolled back (e.g. remove a file just stored).
+
+        Not when COMMIT itself fails: the connection is then usually gone and whether the transaction
+        committed is unknown, so a file its row may point to is kept."""
+        self._after_rollback.append(callback)
+
+    def rolled_back(self) -> None:
+        for callback in self._after_rollback:
+            try:
+                callback()
+            except Exception:   # one failed clean-up must not hide the request's own failure
+                log.exception("request %s: a clean-up after rollback failed", self.request_id)
 
     async def mail(self, template: str, recipient: str, *, user_id: int | None = None,
                    language: str | None = None, attachment=None, **values) -> None:

@@ -201,10 +201,13 @@ class Dispatcher:
         try:
             reply = await param.handler(ctx, args)
         except UgeneError as error:
-            await ctx.conn.finish(commit=error.commit)
+            if error.commit:
+                await ctx.conn.finish(commit=True)
+            else:
+                await _roll_back(ctx)
             raise
         except BaseException:
-            await ctx.conn.finish(commit=False)
+            await _roll_back(ctx)
             raise
         await ctx.conn.finish(commit=True)
         if not isinstance(reply, Reply):
@@ -231,3 +234,12 @@ class Dispatcher:
                      "session": session.envelope() if session else {}})
         headers = {"Retry-After": str(retry_after)} if retry_after else {}
         return Outcome(body, getattr(code, "http", 400), headers, value)
+
+
+async def _roll_back(ctx: Context) -> None:
+    """Roll the request's transaction back; its clean-ups run even when the connection is gone (no
+    COMMIT can have happened then either)."""
+    try:
+        await ctx.conn.finish(commit=False)
+    finally:
+        ctx.rolled_back()

@@ -41,13 +41,10 @@ async def _store(ctx: Context, path: Path, *, kind: str, name: str, mime: str, s
     """Move the file into the store and record it; returns its public id."""
     files = ctx.services.files
     stored = await asyncio.to_thread(files.keep, path)
+    ctx.after_rollback(lambda: files.remove(stored))      # whatever fails after this, no orphan stays
     fileid = new_fileid()
-    try:
-        await queries.insert_file(ctx.conn, fileid=fileid, user_id=ctx.user["id"], kind=kind, name=name,
-                                  stored_name=stored, content_type=mime, size=size, now=ctx.now())
-    except BaseException:
-        files.remove(stored)
-        raise
+    await queries.insert_file(ctx.conn, fileid=fileid, user_id=ctx.user["id"], kind=kind, name=name,
+                              stored_name=stored, content_type=mime, size=size, now=ctx.now())
     await ctx.log(f"{kind}-uploaded", user_id=ctx.user["id"], actor_id=ctx.user["id"], fileid=fileid, size=size)
     return fileid
 
