@@ -77,27 +77,29 @@ class Process:
         self.out.close()
 
 
-def start_ugene(data_dir: Path, port: int, logs: Path) -> tuple[Process, str | None]:
-    """`ugene serve` pinned to the server core; returns the process and the first admin's password."""
+def start_ugene(data_dir: Path, port: int, logs: Path, under: tuple[str, ...] = ()) -> tuple[Process, str | None]:
+    """`ugene serve` pinned to the server core (run `under` a tool such as valgrind when given); returns
+    the process and the first admin's password."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("UGENE_")}
     env.update({"UGENE_DATA_DIR": str(data_dir), "UGENE_PORT": str(port), "UGENE_HOST": "127.0.0.1",
                 "UGENE_WORKERS": "1", "UGENE_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 # A bench knob, not an operator's: let the harness tune Ugene through BENCH_UGENE_*.
                 **{k[len("BENCH_"):]: v for k, v in os.environ.items() if k.startswith("BENCH_UGENE_")}})
-    ugene = Process("ugene", ["taskset", "-c", str(SERVER_CORE), str(REPO / ".venv/bin/ugene"), "serve"],
+    ugene = Process("ugene", ["taskset", "-c", str(SERVER_CORE), *under, str(REPO / ".venv/bin/ugene"), "serve"],
                     env, logs / "ugene.log")
-    ugene.wait_for(r"ugene serving on", timeout=240)
+    ugene.wait_for(r"ugene serving on", timeout=600 if under else 240)
     found = re.search(r"created the account `admin` with the password (\S+)", ugene.log.read_text())
     return ugene, found.group(1) if found else None
 
 
-def start_baseline(port: int, dsn: str, secret: str, password_hash: str, logs: Path) -> Process:
-    baseline = Process("baseline", ["taskset", "-c", str(SERVER_CORE), sys.executable,
+def start_baseline(port: int, dsn: str, secret: str, password_hash: str, logs: Path,
+                   under: tuple[str, ...] = ()) -> Process:
+    baseline = Process("baseline", ["taskset", "-c", str(SERVER_CORE), *under, sys.executable,
                                     str(REPO / "bench/baseline.py"), "--port", str(port), "--dsn", dsn,
                                     "--secret", secret, "--hash", password_hash,
                                     "--loop", os.environ.get("BENCH_BASELINE_LOOP") or "asyncio"],
                        dict(os.environ), logs / "baseline.log")
-    baseline.wait_for(r"baseline serving on", timeout=60)
+    baseline.wait_for(r"baseline serving on", timeout=600 if under else 60)
     return baseline
 
 
