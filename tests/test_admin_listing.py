@@ -1,6 +1,7 @@
-"""admin/show-users and users-info past the filter's window: however a page is found (sorting a few
-matches, walking the accounts in creation order, walking on, or sorting every match), it is the page
-a plain query gives; and the listing's statements keep the plans they were written for."""
+"""admin/show-users and users-info past the filter's window: however a page is found (sorting every
+match as they are counted, walking the accounts in creation order, or sorting after a walk that
+came back short), it is the page a plain query gives; and the listing's statement keeps the plan
+it was written for."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,8 +12,8 @@ from .test_admin_support import full_admin
 
 START = datetime(2020, 1, 1, tzinfo=timezone.utc)
 CROWD = 1_050       # the oldest: more than the window, fewer than its last page of 99 needs
-LATE = 2_000        # then these: past the first walk from the newest, within the second
-MIXED = 5_000       # the newest, hex names: one or two characters match a share of them
+LATE = 4_500        # then these: too many to sort (SORT_ALL), too few to walk past the newer ones
+MIXED = 15_000      # the newest, hex names: one or two characters match a share of them
 
 
 async def listing_data(db) -> None:
@@ -43,7 +44,7 @@ async def plain(db, text: str, sort: str, pagesize: int, pageno: int) -> tuple[l
     return names[(pageno - 1) * pagesize:pageno * pagesize], len(names)
 
 
-@pytest.mark.parametrize("text", ["h", "a", "EXAMPLE", "ab", "0a1", "crowd", "late", "zzz"])
+@pytest.mark.parametrize("text", ["h", "a", "EXAMPLE", "ab", "0a1", "crowd", "late", "ate", "d.t", "zzz"])
 async def test_every_way_to_a_page_gives_the_plain_querys_page(api, db, text):
     _, token = await full_admin(api)
     await listing_data(db)
@@ -60,9 +61,10 @@ async def test_every_way_to_a_page_gives_the_plain_querys_page(api, db, text):
                 assert answer.answer["total"] > queries.FILTER_WINDOW and answer.answer["total_exact"] is False, case
 
 
-@pytest.mark.parametrize("text, sort", [("h", "desc"), ("crowd", "desc"), ("crowd", "asc")])
+@pytest.mark.parametrize("text, sort", [("h", "desc"), ("crowd", "desc"), ("late", "desc"), ("d.t", "desc")])
 async def test_users_info_pages_past_the_window_carry_creator_and_role(api, db, text, sort):
-    """Walked (h), walked on after the newest accounts held none (crowd, desc), sorted (crowd, deep)."""
+    """Walked (h), sorted as counted (crowd), sorted after a walk came back short (late), walked as
+    far as it takes (d.t, which has no trigram of its own)."""
     boss, token = await full_admin(api)
     await listing_data(db)
     await db.execute("UPDATE ugene_user SET creator_id = $1 WHERE username LIKE 'crowd1%'", boss["id"])
@@ -75,6 +77,22 @@ async def test_users_info_pages_past_the_window_carry_creator_and_role(api, db, 
             made_by_boss = item["username"].startswith("crowd1")
             assert item["creator_id"] == (boss["uid"] if made_by_boss else "") and item["group_id"] == ""
             assert item["admin"] is False and "is_admin" not in item
+
+
+async def test_a_filter_the_statistics_do_not_know_yet_is_still_paged_in_order(api, db):
+    """Accounts added since the last ANALYZE: the estimate says few, the sort as they are counted
+    stops at SORT_CAP, and every match is sorted instead."""
+    _, token = await full_admin(api)
+    await listing_data(db)
+    await db.execute(
+        """INSERT INTO ugene_user (uid, username, email, completed, created_at)
+           SELECT 'z' || n, 'zebra' || n, 'zebra' || n || '@zoo.test', true, $2::timestamptz + n * interval '1 ms'
+           FROM generate_series(1, $1) AS n""", queries.SORT_CAP + 500, START + timedelta(days=3))
+    for sort, pageno in (("desc", 1), ("asc", 3)):
+        answer = await api.call("admin", "show-users", token=token, filter="zebra", sort=sort, pageno=pageno)
+        page, _ = await plain(db, "zebra", sort, 10, pageno)
+        assert [item["username"] for item in answer.answer["data"]] == page
+        assert answer.answer["total_exact"] is False and answer.answer["total"] > queries.FILTER_WINDOW
 
 
 @pytest.mark.parametrize("mode", ["force_custom_plan", "force_generic_plan"])

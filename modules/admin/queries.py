@@ -1,6 +1,8 @@
 """The admin module's SQL: user listings (bounded, index-served), account flags, roles and settings."""
 from __future__ import annotations
 
+import re
+
 import orjson
 
 # A listing is served within a window of its first rows: OFFSET walks every row it skips, and a
@@ -44,14 +46,15 @@ _ESTIMATES = ("EXPLAIN (FORMAT JSON) SELECT 1 FROM ugene_user u WHERE NOT u.eras
               + " UNION ALL SELECT 1 FROM ugene_user u WHERE NOT u.erased")
 _ESTIMATE_ALL = "EXPLAIN (FORMAT JSON) SELECT 1 FROM ugene_user u WHERE NOT u.erased"
 
-# A row walked in creation order costs about half of a match sorted (measured on a million
-# accounts: ~0.9 to 2 us against ~1.6 to 2.7 us, depending on how many match).
-WALK_PER_MATCH = 2
-# How far a first page's walk goes before the estimates are known: 5,000 rows cost about as much as
-# counting the first 1,001 matches, and hold a page of up to 50 for a filter matching 1 % of the
-# accounts (the first page of ten, for 0.2 %).
-WALK_ROWS = 5_000
-FIRST_PAGE = WALK_ROWS // 100
+# Sorting a match costs about as much as walking three accounts in creation order (measured on a
+# million accounts: ~2 to 2.7 us against ~0.6 to 0.9 us).
+WALK_PER_MATCH = 3
+# Up to this many estimated matches, they are all sorted by the statement that counts them: that
+# costs about what counting to 1,001 and walking would, wherever the matches lie (a walk from the
+# newest accounts passes every one of them that does not match: make bench's newest 10,000 never do).
+SORT_ALL = 4_000
+# There that sort stops, should the estimate be far too low (it says 100 for some 2,000 matches).
+SORT_CAP = 2 * SORT_ALL
 
 
 def _counted_page(count_sql: str, page_sql: str, sort: str, creator: bool, before: str = "") -> str:
@@ -77,9 +80,10 @@ def filtered_sql(sort: str, creator: bool) -> str:
     """How many accounts match $1, up to $2, and a page ($3 limit, $4 offset) of them.
 
     Fewer than $2 matches: the page is sorted from those matches. Otherwise the first $5 accounts
-    in creation order are walked and the page is the one found among them; a page that came out
-    short is not proven (the walk may have stopped before it), and list_users sorts every match
-    instead. Each way is gated by the count, so only one runs.
+    in creation order (all of them when $5 is NULL) are walked and the page is the one found among
+    them; a page that came out short of a bounded walk is not proven (the walk may have stopped
+    before it), and list_users sorts every match instead. Each way is gated by the count, so only
+    one runs.
     """
     few = ("SELECT m.id, m.created_at FROM m WHERE (SELECT matched FROM n) < $2"
            + _order("m", sort) + " LIMIT $3 OFFSET $4")
@@ -124,33 +128,62 @@ async def list_users(conn, *, sort: str, needle: str, limit: int, offset: int,
         # Usernames and emails never hold a space, so such a filter could only match across the
         # separator of the indexed expression: nothing matches.
         return [], 0, True
-    estimated = None
-    if offset + limit <= FIRST_PAGE:
-        # Walked before the estimates are known: asking for them first would cost a round trip every
-        # time, more than the walk loses now and then on a rare filter.
-        bound = WALK_ROWS
-    else:
+    estimated = None if _looks_selective(needle) else await estimates(conn, needle)
+    rows, counted, cap, bound = await _count_and_page(conn, sort, creator, needle, limit, offset, estimated)
+    if counted > FILTER_WINDOW and estimated is None:
+        # Not so selective after all: choose the way from the estimates, and count again.
         estimated = await estimates(conn, needle)
-        bound = _walk_bound(*estimated, offset + limit)
-    rows, counted = _split(await conn.fetch(filtered_sql(sort, creator), needle, FILTER_WINDOW + 1,
-                                            limit, offset, bound))
+        rows, counted, cap, bound = await _count_and_page(conn, sort, creator, needle, limit, offset, estimated)
     if counted <= FILTER_WINDOW:
         return rows, counted, True
-    matching, _ = estimated or await estimates(conn, needle)
-    if len(rows) < limit:
-        # Too rare to walk to, or the walk stopped before the page was full: sort every match.
+    if counted == cap and len(rows) < limit and bound is not None:
+        # More matches than the sort took, or the walk stopped before the page was full: sort them all.
         rows = await conn.fetch(sorted_sql(sort, creator), needle, limit, offset)
-    return rows, max(matching, counted), False
+    return rows, max(estimated[0], FILTER_WINDOW + 1), False
+
+
+async def _count_and_page(conn, sort: str, creator: bool, needle: str, limit: int, offset: int,
+                          estimated: tuple[int, int] | None) -> tuple[list, int, int, int | None]:
+    """filtered_sql's rows and count, and the cap and walk bound it ran with (_way)."""
+    cap, bound = _way(needle, estimated, offset + limit)
+    rows, counted = _split(await conn.fetch(filtered_sql(sort, creator), needle, cap, limit, offset, bound))
+    return rows, counted, cap, bound
+
+
+def _way(needle: str, estimated: tuple[int, int] | None, depth: int) -> tuple[int, int | None]:
+    """The count's cap and the walk's bound (None: as far as it takes) for filtered_sql."""
+    if estimated is None:
+        return FILTER_WINDOW + 1, 0                 # count only: a few matches are expected
+    matching, accounts = estimated
+    if not _has_trigram(needle):
+        # Its matches are re-checked among a large share of the accounts: sorting them costs far
+        # more than their number says, walking at most the accounts. Count, and walk to the page.
+        return FILTER_WINDOW + 1, None
+    if matching <= SORT_ALL:
+        return SORT_CAP, 0
+    return FILTER_WINDOW + 1, _walk_bound(matching, accounts, depth)
+
+
+def _looks_selective(needle: str) -> bool:
+    """Four characters or more, with a trigram: a piece of a name or an address, which few accounts
+    match (each further trigram divides the matches). Such a filter is counted before any estimate
+    is asked for: the estimate is then only needed past the window."""
+    return len(needle) >= 4 and _has_trigram(needle)
+
+
+def _has_trigram(needle: str) -> bool:
+    """Whether the filter holds three letters or digits in a row. pg_trgm splits words at any other
+    character, so 'a.b' or 'o_l' has no trigram of its own in ugene_user_search_trgm, only word
+    ends ('a  ', '  b') that most accounts share."""
+    return re.search(r"[^\W_]{3}", needle) is not None
 
 
 def _walk_bound(matching: int, accounts: int, depth: int) -> int:
-    """How many accounts a deeper page's walk may pass: as many as sorting the matches would cost,
-    or none when the page (`depth` matches in) is expected further, matches spread evenly. The walk
-    only runs when more than FILTER_WINDOW match, so never fewer are assumed.
+    """How many accounts the walk to a page `depth` matches in may pass: as many as sorting the
+    matches would cost, or none when the page is expected further, matches spread evenly.
 
     Chosen here from the estimates, not left to the planner: a cached generic plan, blind to the
     filter, would walk up to the whole table for a deep page of a filter matching a thousandth."""
-    matching = max(matching, FILTER_WINDOW + 1)
     bound = WALK_PER_MATCH * matching
     return bound if depth * max(accounts, matching) / matching <= bound else 0
 
