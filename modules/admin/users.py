@@ -29,14 +29,16 @@ class ListArgs(Args):
         return data
 
 
-async def listing(ctx: Context, param: str, args: ListArgs) -> tuple[list, dict]:
-    """The page's rows and the answer's extra fields (`total`, `total_exact`); the look is logged."""
+async def listing(ctx: Context, param: str, args: ListArgs, *, creator: bool = False) -> tuple[list, dict]:
+    """The page's rows and the answer's extra fields (`total`, `total_exact`); the look is logged.
+
+    `creator`: the rows also carry role_id and creator_uid (users-info)."""
     offset = (args.pageno - 1) * args.pagesize
     if offset >= queries.window(bool(args.filter)):
         # Deeper pages are not served (queries.WINDOW says why): narrow the filter or reverse the sort.
         raise UgeneError(Code.INVALID_ARGUMENTS, details=[{"arg": "pageno", "problem": "less_than_equal"}])
     rows, total, exact = await queries.list_users(ctx.conn, sort=args.sort, needle=queries.like_needle(args.filter),
-                                                  limit=args.pagesize, offset=offset)
+                                                  limit=args.pagesize, offset=offset, creator=creator)
     # Who looked at personal data is worth keeping too, not only who changed what. The filter text
     # itself is not kept: it may be someone's address, which forget-me could not find here.
     await log(ctx, param, filtered=bool(args.filter), pageno=args.pageno, pagesize=args.pagesize, shown=len(rows))
@@ -61,7 +63,7 @@ async def show_users(ctx: Context, args: ListArgs) -> Reply:
 @module.param("users-info", access=admin(3))
 async def users_info(ctx: Context, args: ListArgs) -> Reply:
     """show-users with each account's creator, role and config rows (one query for all the rows)."""
-    rows, extra = await listing(ctx, "users-info", args)
+    rows, extra = await listing(ctx, "users-info", args, creator=True)
     configs: dict[int, list] = {}
     for config in await queries.config_rows(ctx.conn, [row["id"] for row in rows]):
         configs.setdefault(config["user_id"], []).append(config)
