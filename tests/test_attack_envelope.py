@@ -2,6 +2,7 @@
 5xx, a trace or a hang. The plain cases (invalid JSON, an array, missing module) are in test_envelope.py."""
 import asyncio
 import json
+import zlib
 
 import pytest
 
@@ -207,3 +208,12 @@ async def test_a_multipart_part_whose_headers_are_no_http_headers_is_002002(api,
         "Content-Type": "multipart/form-data; boundary=zz", "X-Authorization-Token": f"Bearer {token}"})
     assert response.status == 400 and (await response.json())["error"] == "002002"
     assert list(api.services.files.incoming.iterdir()) == []
+
+
+async def test_a_compressed_body_that_inflates_past_the_limit_is_002007(api):
+    """Content-Length counts the compressed bytes: the limit holds for what the body inflates to."""
+    packer = zlib.compressobj(wbits=31)          # gzip, built a piece at a time: 256 MiB inflated, 250 KiB sent
+    body = packer.compress(b'{"module": "general", "param": "status", "pad": "')
+    body += b"".join(packer.compress(b" " * MiB) for _ in range(256)) + packer.compress(b'"}') + packer.flush()
+    assert len(body) < MiB
+    assert_envelope(*await post_raw(api, body, {"Content-Encoding": "gzip"}), "002007", 413)
