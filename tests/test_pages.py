@@ -1,4 +1,6 @@
 """Browser pages for mail links: opening shows a form and uses nothing; the button calls the param."""
+import gzip
+
 import pytest
 from pydantic import Field
 from yarl import URL
@@ -62,6 +64,18 @@ async def test_the_button_calls_the_param_and_shows_the_outcome(browser):
     page = await response.text()
     assert browser.calls[-1] == ("bad", "Correct7Horse")
     assert 'class="error"' in page
+
+
+@pytest.mark.check
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+async def test_a_form_over_the_body_limit_is_refused_and_calls_nothing(browser, settings, encoding):
+    """The page's form is read whole: it stops at UGENE_MAX_BODY_BYTES, counted as it inflates."""
+    form = b"hash=good&pad=" + b"x" * (settings.max_body_bytes + 1)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if encoding:
+        form, headers["Content-Encoding"] = gzip.compress(form), encoding
+    response = await browser.post("/pages/linkdemo/use/en", data=form, headers=headers)
+    assert response.status == 413 and browser.calls == []
 
 
 async def test_json_clients_keep_the_seed_behaviour(browser):

@@ -39,7 +39,9 @@ def create_app(settings: Settings, *, registry: Registry | None = None, clock: C
     messages = load_messages([messages_dir(), *registry.message_dirs()], registry.codes, settings.default_language)
     services = build_services(settings, registry, messages, clock or Clock())
     # No middleware: each route is wrapped in ugene.guard, which is cheaper per request (make bench).
-    app = web.Application(client_max_size=1024 ** 3)
+    # client_max_size bounds the bodies aiohttp reads whole (request.post() for the pages' forms), counted
+    # as they inflate; the JSON door counts its own (ugene.doors.read_limited) and uploads stream.
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES] = services
     app[DISPATCHER] = Dispatcher(services)
     app[METRICS] = Metrics()
