@@ -1,11 +1,61 @@
 """The transport doors: PUT multipart streaming, token headers, client addresses."""
 import ipaddress
+import json
+import os
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import make_mocked_request
+from hypothesis import given, settings, strategies as st
 
-from ugene.doors import client_ip, request_token
+from ugene.doors import client_ip, new_request_id, parse_json, request_token
+
+# Values where orjson and json part ways: integers past 64 bits (either sign), floats past double's range
+# written as text, lone surrogates, NaN and the infinities, duplicate keys.
+EDGES = (st.integers() | st.integers(min_value=2 ** 62, max_value=2 ** 80).flatmap(lambda n: st.sampled_from([n, -n]))
+         | st.floats() | st.text(max_size=8) | st.sampled_from(["\ud800", "x\udfff"]) | st.none() | st.booleans())
+VALUES = st.recursive(EDGES, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=10)
+RAW = st.sampled_from([b"1e400", b'{"a":1,"a":2}', b"\xef\xbb\xbf{}", b"-0", b" [1] ", b'"\\ud800"', b"NaN",
+                       b'{"a":-9223372036854775809}', b"18446744073709551616", b"[" * 3000, b"\xff", b""])
+
+
+def outcome(parse, body: bytes):
+    """What a parser makes of `body`, in a form two parsers can be compared by (NaN equals itself here)."""
+    try:
+        return json.dumps(parse(body))
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        return type(error).__name__ if isinstance(error, RecursionError) else "refused"
+
+
+@pytest.mark.check
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(value=VALUES, spaces=st.booleans())
+def test_the_envelope_parser_reads_every_json_text_as_json_does(value, spaces):
+    body = json.dumps(value, indent=1 if spaces else None).encode()
+    assert outcome(parse_json, body) == outcome(json.loads, body)
+
+
+@pytest.mark.check
+@given(body=RAW | st.binary(max_size=40))
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+def test_the_envelope_parser_takes_and_refuses_what_json_does(body):
+    assert outcome(parse_json, body) == outcome(json.loads, body)
+
+
+def test_request_ids_are_unique_and_a_forked_child_draws_its_own():
+    ids = [new_request_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids) and all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:       # the child: report its next id and leave without running pytest's exit hooks
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    theirs = os.read(read, 64).decode()
+    os.close(read)
+    assert theirs[:8] != new_request_id()[:8]
 
 
 async def test_put_that_is_not_multipart_is_002002(api):

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
 
+import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -91,12 +94,27 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+# orjson reads integers beyond 64 bits as floats, and args must see them exact: a body with a run of 19
+# digits (-2**63 - 1 has 19) goes to json, as does anything orjson refuses and json may take (a lone
+# surrogate, NaN, a byte-order mark), so that both give one answer.
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def parse_json(body: bytes):
+    """json.loads's answer to `body`, at orjson's speed (about 4x) where the two agree."""
+    if not _LONG_NUMBER.search(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
+
+
 async def post_call(request: web.Request) -> Call:
     """`POST /api` with a JSON envelope."""
     body = await read_limited(request, request.app[SERVICES].settings.max_body_bytes)
     try:
-        # json, not orjson: orjson reads integers beyond 64 bits as floats, and args must see them exact.
-        envelope = json.loads(body)
+        envelope = parse_json(body)
     except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nesting deeper than the parser goes
         raise UgeneError(Code.MALFORMED_REQUEST) from None
     if not isinstance(envelope, dict):
@@ -195,5 +213,21 @@ async def _stream_file(part, folder, limit: int) -> Upload:
                   size, "")
 
 
+# A request id must be unique, not secret (every response carries its own): a random prefix per process
+# and a counter, where a random id per request cost a system call. Workers are spawned, so each draws its
+# own prefix; a fork draws a new one.
+_id_prefix = secrets.token_hex(4)
+_id_counter = itertools.count()
+
+
+def _new_prefix() -> None:
+    global _id_prefix
+    _id_prefix = secrets.token_hex(4)
+
+
+os.register_at_fork(after_in_child=_new_prefix)
+
+
 def new_request_id() -> str:
-    return secrets.token_hex(8)
+    """16 hex digits: the process's prefix, then its count of requests (modulo 2**32)."""
+    return f"{_id_prefix}{next(_id_counter) & 0xFFFFFFFF:08x}"
