@@ -14,7 +14,7 @@ from .db import create_pool
 from .dispatcher import Dispatcher
 from .downloads import setup_downloads
 from .errors import UgeneError
-from .guard import envelope_response, failure, guard
+from .guard import envelope_response, failure, guard, remember_loop
 from .messages import load_messages
 from .keys import DISPATCHER, IN_FLIGHT, METRICS, RUN_SENDER, SERVICES
 from .metrics import CONTENT_TYPE, Metrics
@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, registry: Registry | None = None, clock: C
     app[METRICS] = Metrics()
     app[RUN_SENDER] = run_sender
     app[IN_FLIGHT] = set()
+    app.on_startup.append(remember_loop)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_mail_sender)
     app.router.add_post("/api", guard(post_api))

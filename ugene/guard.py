@@ -18,7 +18,7 @@ from aiohttp import web
 from .codes import Code
 from .dispatcher import Outcome
 from .doors import new_request_id
-from .keys import DISPATCHER, IN_FLIGHT, REQUEST_ID, SERVICES
+from .keys import DISPATCHER, IN_FLIGHT, LOOP, REQUEST_ID, SERVICES
 
 log = logging.getLogger("ugene")
 
@@ -27,7 +27,9 @@ def guard(handler):
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
         request[REQUEST_ID] = new_request_id()
-        task = asyncio.current_task()       # aiohttp runs each request in a task of its own
+        # aiohttp runs each request in a task of its own. The loop is passed because finding the running
+        # one costs Python 3.11 a getpid() system call.
+        task = asyncio.current_task(request.app[LOOP])
         in_flight = request.app[IN_FLIGHT]
         in_flight.add(task)
         try:
@@ -49,6 +51,10 @@ async def _respond(request: web.Request, handler) -> web.StreamResponse:
     except Exception:
         log.exception("request %s: transport error on %s", request[REQUEST_ID], request.path)
         return envelope_response(request, failure(request, Code.INTERNAL_ERROR))
+
+
+async def remember_loop(app: web.Application) -> None:
+    app[LOOP] = asyncio.get_running_loop()
 
 
 def failure(request: web.Request, code) -> Outcome:
