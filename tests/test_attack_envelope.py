@@ -127,6 +127,22 @@ async def test_a_multipart_body_without_boundary_or_with_a_huge_field_is_002002(
     assert response.status == 400 and (await response.json())["error"] == "002002"
 
 
+async def test_a_multipart_body_of_endless_small_fields_is_002002(api):
+    """Without a Content-Length nothing else bounds the text fields a PUT could make the server keep."""
+    _, token = await api.login("alice")
+    boundary = "b"
+
+    async def parts():
+        for name, value in (("module", "user"), ("param", "upload-file")):
+            yield f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for i in range(100_000):
+            yield f'--{boundary}\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n{"v" * 1000}\r\n'.encode()
+        yield f"--{boundary}--\r\n".encode()
+    response = await api.client.put("/api", data=parts(), headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Authorization-Token": f"Bearer {token}"})
+    assert response.status == 400 and (await response.json())["error"] == "002002"
+
+
 # Text that PostgreSQL or UTF-8 cannot hold: a NUL, a lone surrogate, bytes that are no UTF-8
 
 UNSTORABLE = ["a\x00b", "\x00", "a\ud800b", "\udc00", "x\udfff"]

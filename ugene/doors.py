@@ -20,7 +20,8 @@ from .dispatcher import Call
 from .errors import UgeneError
 from .keys import REQUEST_ID, SERVICES
 
-FIELD_LIMIT = 1024   # bytes of a multipart text field (module, param, type, language)
+FIELD_LIMIT = 1024   # bytes of a multipart text field (module, param, type, language, an upload's args)
+FIELDS_MAX = 32      # text fields in one PUT: with FIELD_LIMIT, what a body without a length can make us hold
 
 
 def request_token(request: web.Request) -> str | None:
@@ -152,6 +153,8 @@ async def put_call(request: web.Request) -> Call:
                 limit = _limit_for(services, fields, ceiling)
                 upload = await _stream_file(part, services.files.incoming, limit)
             elif part.name:
+                if len(fields) >= FIELDS_MAX and part.name not in fields:
+                    raise UgeneError(Code.MALFORMED_REQUEST)
                 fields[part.name] = await _read_field(part)
     except UgeneError:
         if upload is not None:
