@@ -21,8 +21,8 @@ class RequestConnection:
     """Stands for the asyncpg connection in handlers; anything not listed here is the connection's own.
 
     The connection comes from `pool` once the request first needs one, after a place in `slot` (the
-    param's share of the pool, ugene.dispatcher); both wait at most `timeout` seconds. `release()`
-    gives both back.
+    param's share of the pool, ugene.dispatcher), both within `timeout` seconds. `release()` gives both
+    back.
     """
 
     __slots__ = ("raw", "_transaction", "_pool", "_slot", "_timeout", "_holds_slot")
@@ -36,12 +36,12 @@ class RequestConnection:
     async def connection(self):
         """The asyncpg connection, taken from the pool now if the request has none yet."""
         if self.raw is None:
-            if self._slot.locked():    # the same wait, and the same 002008, as for the pool
-                await asyncio.wait_for(self._slot.acquire(), self._timeout)
-            else:
+            # One deadline for both waits. asyncio.timeout, not wait_for (ours for the slot, asyncpg's for
+            # the pool): on Python 3.11 each wait_for wraps the wait in a task of its own (make bench).
+            async with asyncio.timeout(self._timeout):
                 await self._slot.acquire()
-            self._holds_slot = True
-            self.raw = await self._pool.acquire(timeout=self._timeout)
+                self._holds_slot = True
+                self.raw = await self._pool.acquire()
         return self.raw
 
     async def release(self) -> None:
