@@ -112,7 +112,7 @@ async def three_letter_filters(conn, after_id: int, how_many: int = 50) -> list[
     """What an admin types: three letters from somewhere in usernames of the big set (ids > after_id)."""
     rng = random.Random(7)
     names = [row["username"] for row in await conn.fetch(
-        "SELECT username FROM ugene_user TABLESAMPLE SYSTEM (1) WHERE id > $1 AND length(username) > 3 LIMIT 1000",
+        "SELECT username FROM ugene_user TABLESAMPLE SYSTEM (1) REPEATABLE (7) WHERE id > $1 AND length(username) > 3 LIMIT 1000",
         after_id)]
     filters = []
     for name in rng.sample(names, min(how_many, len(names))):
