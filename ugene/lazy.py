@@ -36,8 +36,8 @@ class RequestConnection:
     async def connection(self):
         """The asyncpg connection, taken from the pool now if the request has none yet."""
         if self.raw is None:
-            # One deadline for both waits. asyncio.timeout, not wait_for (ours for the slot, asyncpg's for
-            # the pool): on Python 3.11 each wait_for wraps the wait in a task of its own (make bench).
+            # One deadline for both waits, and asyncio.timeout rather than wait_for, which on Python 3.11
+            # wraps the wait in a task of its own (make bench); acquire(timeout=) would add a second one.
             async with asyncio.timeout(self._timeout):
                 await self._slot.acquire()
                 self._holds_slot = True
