@@ -77,16 +77,16 @@ class Process:
         self.out.close()
 
 
-def start_ugene(data_dir: Path, port: int, logs: Path, under: tuple[str, ...] = ()) -> tuple[Process, str | None]:
-    """`ugene serve` pinned to the server core (run `under` a tool such as valgrind when given); returns
-    the process and the first admin's password."""
+def start_ugene(data_dir: Path, port: int, logs: Path, under: tuple[str, ...] = (),
+                program: tuple[str, ...] = (str(REPO / ".venv/bin/ugene"), "serve")) -> tuple[Process, str | None]:
+    """`ugene serve` (or `program`, which serves as it does) pinned to the server core, run `under` a tool
+    such as valgrind when given; returns the process and the first admin's password."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("UGENE_")}
     env.update({"UGENE_DATA_DIR": str(data_dir), "UGENE_PORT": str(port), "UGENE_HOST": "127.0.0.1",
                 "UGENE_WORKERS": "1", "UGENE_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 # A bench knob, not an operator's: let the harness tune Ugene through BENCH_UGENE_*.
                 **{k[len("BENCH_"):]: v for k, v in os.environ.items() if k.startswith("BENCH_UGENE_")}})
-    ugene = Process("ugene", ["taskset", "-c", str(SERVER_CORE), *under, str(REPO / ".venv/bin/ugene"), "serve"],
-                    env, logs / "ugene.log")
+    ugene = Process("ugene", ["taskset", "-c", str(SERVER_CORE), *under, *program], env, logs / "ugene.log")
     ugene.wait_for(r"ugene serving on", timeout=600 if under else 240)
     found = re.search(r"created the account `admin` with the password (\S+)", ugene.log.read_text())
     return ugene, found.group(1) if found else None
