@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import hello  # noqa: E402
 from load import wrk  # noqa: E402
-from servers import LOAD_CORE, cpu_seconds, free_port, pin_postgres, start_baseline, start_ugene  # noqa: E402
+from servers import LOAD_CORE, cpu_seconds, free_port, pin_postgres, start_baseline, start_ugene, stop  # noqa: E402
 
 STATUS = json.dumps({"module": "general", "param": "status", "language": "en", "args": {}})
 
@@ -82,9 +82,7 @@ def main() -> int:
               f"\nugene status / baseline hello  {rate['ugene status'] / rate['baseline hello']:.2f}   (make bench's ratio; goal 0.8)")
         return 0
     finally:
-        for process in (baseline, ugene):
-            if process is not None:
-                process.stop()
+        stop(baseline, ugene)
         shutil.rmtree(work, ignore_errors=True)
 
 

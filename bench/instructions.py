@@ -33,7 +33,7 @@ import jwt  # noqa: E402
 
 from data import PASSWORD, USER_PREFIX, load_request_users, password_hash  # noqa: E402
 from load import api, wrk  # noqa: E402
-from servers import LOAD_CORE, free_port, pin_postgres, start_baseline, start_ugene  # noqa: E402
+from servers import LOAD_CORE, free_port, pin_postgres, start_baseline, start_ugene, stop  # noqa: E402
 
 from ugene.embedded_pg import EmbeddedPostgres  # noqa: E402
 
@@ -115,9 +115,7 @@ def main() -> int:
         print("\nratio: the baseline's instructions per request over Ugene's (1.0: Ugene does no more work)")
         return 0
     finally:
-        for process in (baseline, ugene):
-            if process is not None:
-                process.stop()
+        stop(baseline, ugene)
         shutil.rmtree(work, ignore_errors=True)
 
 

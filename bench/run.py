@@ -33,7 +33,7 @@ from cases import Bench, Case  # noqa: E402
 from data import PASSWORD, USER_PREFIX, load_many_users, load_request_users, password_hash  # noqa: E402
 from load import api  # noqa: E402
 from report import print_table, write_json  # noqa: E402
-from servers import LOAD_CORE, MemoryWatch, free_port, pin_postgres, start_baseline, start_ugene  # noqa: E402
+from servers import LOAD_CORE, MemoryWatch, free_port, pin_postgres, start_baseline, start_ugene, stop  # noqa: E402
 
 from ugene.embedded_pg import EmbeddedPostgres  # noqa: E402
 
@@ -85,7 +85,7 @@ def main() -> int:
     logs.mkdir(parents=True, exist_ok=True)
     ugene = baseline = watch = None
     try:
-        print(f"starting ugene serve (data in a temporary dir; logs in bench/results/logs/)", flush=True)
+        print("starting ugene serve (data in a temporary dir; logs in bench/results/logs/)", flush=True)
         port, base_port = free_port(), free_port()
         ugene, admin_password = start_ugene(work / "data", port, logs)
         cluster = EmbeddedPostgres(work / "data" / "pg", log=lambda line: None)
@@ -122,9 +122,7 @@ def main() -> int:
         print(f"\nfigures written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
         return 0
     finally:
-        for process in (baseline, ugene):
-            if process is not None:
-                process.stop()
+        stop(baseline, ugene)
         if watch is not None and watch._thread.is_alive():
             watch.stop()
         if os.environ.get("BENCH_KEEP"):

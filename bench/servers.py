@@ -77,6 +77,13 @@ class Process:
         self.out.close()
 
 
+def stop(*processes: Process | None) -> None:
+    """Stop the processes that were started (None stands for one that never was)."""
+    for process in processes:
+        if process is not None:
+            process.stop()
+
+
 def start_ugene(data_dir: Path, port: int, logs: Path, under: tuple[str, ...] = (),
                 program: tuple[str, ...] = (str(REPO / ".venv/bin/ugene"), "serve")) -> tuple[Process, str | None]:
     """`ugene serve` (or `program`, which serves as it does) pinned to the server core, run `under` a tool

@@ -1,6 +1,5 @@
 """Discovery of modules (entry points and the plugins folder) and the start-up checks."""
 import sys
-import textwrap
 
 import pytest
 
