@@ -20,14 +20,13 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import hello  # noqa: E402
 from load import wrk  # noqa: E402
-from servers import LOAD_CORE, cpu_seconds, free_port, pin_postgres, start_baseline, start_ugene, stop  # noqa: E402
+from servers import LOAD_CORE, cpu_seconds, free_port, pin_postgres, start_baseline, start_ugene, stop, work_dir  # noqa: E402
 
 STATUS = json.dumps({"module": "general", "param": "status", "language": "en", "args": {}})
 
@@ -50,8 +49,7 @@ def main() -> int:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     os.sched_setaffinity(0, {LOAD_CORE})
-    work = Path(tempfile.mkdtemp(prefix="ugene-ceiling-"))
-    work.chmod(0o755)
+    work = work_dir("ceiling")
     ugene = baseline = None
     try:
         ugene, _ = start_ugene(work / "data", free_port(), work,

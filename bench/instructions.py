@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import jwt  # noqa: E402
 
 from data import PASSWORD, USER_PREFIX, load_request_users, password_hash  # noqa: E402
 from load import api, wrk  # noqa: E402
-from servers import LOAD_CORE, free_port, pin_postgres, start_baseline, start_ugene, stop  # noqa: E402
+from servers import LOAD_CORE, free_port, pin_postgres, start_baseline, start_ugene, stop, work_dir  # noqa: E402
 
 from ugene.embedded_pg import EmbeddedPostgres  # noqa: E402
 
@@ -79,8 +78,7 @@ def main() -> int:
         raise SystemExit("valgrind is missing: install it with `sudo apt-get install -y valgrind`")
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 6
     os.sched_setaffinity(0, {LOAD_CORE})
-    work = Path(tempfile.mkdtemp(prefix="ugene-instructions-"))
-    work.chmod(0o755)
+    work = work_dir("instructions")
     ugene = baseline = None
     try:
         print("starting ugene serve under callgrind (a minute or two)", flush=True)

@@ -16,14 +16,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import PASSWORD, USER_PREFIX, load_request_users, password_hash  # noqa: E402
 from load import api, start_wrk, finish_wrk  # noqa: E402
-from servers import LOAD_CORE, REPO, free_port, pin_postgres, start_ugene  # noqa: E402
+from servers import LOAD_CORE, REPO, free_port, pin_postgres, start_ugene, work_dir  # noqa: E402
 
 import asyncpg  # noqa: E402
 from ugene.embedded_pg import EmbeddedPostgres  # noqa: E402
@@ -86,8 +85,7 @@ def main() -> None:
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     spy = shutil.which("py-spy") or str(REPO / ".venv/bin/py-spy")
     os.sched_setaffinity(0, {LOAD_CORE})
-    work = Path(tempfile.mkdtemp(prefix="ugene-profile-"))
-    work.chmod(0o755)
+    work = work_dir("profile")
     RESULTS.mkdir(parents=True, exist_ok=True)
     ugene, _ = start_ugene(work / "data", free_port(), work)
     try:

@@ -19,7 +19,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +32,7 @@ from cases import Bench, Case  # noqa: E402
 from data import PASSWORD, USER_PREFIX, load_many_users, load_request_users, password_hash  # noqa: E402
 from load import api  # noqa: E402
 from report import print_table, write_json  # noqa: E402
-from servers import LOAD_CORE, MemoryWatch, free_port, pin_postgres, start_baseline, start_ugene, stop  # noqa: E402
+from servers import LOAD_CORE, MemoryWatch, free_port, pin_postgres, start_baseline, start_ugene, stop, work_dir  # noqa: E402
 
 from ugene.embedded_pg import EmbeddedPostgres  # noqa: E402
 
@@ -79,8 +78,7 @@ def main() -> int:
     if load_before > 1.0:
         print(f"note: the load average is {load_before:.1f} before starting: other processes compete for the "
               "cores and the figures will be noisy", flush=True)
-    work = Path(tempfile.mkdtemp(prefix="ugene-bench-"))
-    work.chmod(0o755)          # so the embedded cluster (run as `postgres` under root) lives inside it
+    work = work_dir("bench")
     logs = RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     ugene = baseline = watch = None

@@ -7,12 +7,20 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_CORE, LOAD_CORE = 0, 1
+
+
+def work_dir(name: str) -> Path:
+    """A temporary folder for one benchmark run, open to the embedded cluster (run as `postgres` under root)."""
+    work = Path(tempfile.mkdtemp(prefix=f"ugene-{name}-"))
+    work.chmod(0o755)
+    return work
 
 
 def free_port() -> int:
