@@ -59,12 +59,15 @@ def get_json(url):
         return json.loads(response.read())
 
 
-def wait_until_serving(process, lines, deadline=60):
-    """Collect the server's output lines until it says it serves. The output is read straight from the
-    pipe when select says it holds something, so the deadline holds while the server prints nothing."""
+def wait_until_serving(process, lines, deadline=60, workers=1):
+    """Collect the server's output lines until `workers` processes say they serve. The output is read
+    straight from the pipe when select says it holds something, so the deadline holds while the server
+    prints nothing; one read may bring the lines of several workers."""
     end = time.monotonic() + deadline
     fd, pending = process.stdout.fileno(), b""
     while (left := end - time.monotonic()) > 0:
+        if sum("ugene serving on" in line for line in lines) >= workers:
+            return
         if not select.select([fd], [], [], left)[0]:
             break
         chunk = os.read(fd, 65536)
@@ -72,8 +75,6 @@ def wait_until_serving(process, lines, deadline=60):
             raise AssertionError("server exited: " + "".join(lines) + pending.decode(errors="replace"))
         *complete, pending = (pending + chunk).split(b"\n")
         lines.extend(line.decode(errors="replace") + "\n" for line in complete)
-        if any("ugene serving on" in line for line in lines):
-            return
     raise AssertionError("server did not start: " + "".join(lines) + pending.decode(errors="replace"))
 
 

@@ -30,8 +30,7 @@ def test_two_workers_share_sessions_logouts_and_throttles(pg, db, tmp_path):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     try:
-        wait_until_serving(process, lines)
-        wait_until_serving(process, lines)          # both workers report they are serving
+        wait_until_serving(process, lines, workers=2)          # both workers report they are serving
         password = next(re.search(r"password (\S+)", l).group(1) for l in lines if "account `admin`" in l)
         token = call(port, "auth", "signin", uname="admin", **{"pass": password})["answer"]["token"]
         # Each request opens a new connection, which the kernel spreads over both workers.
