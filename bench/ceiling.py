@@ -15,7 +15,6 @@ package itself has no such route.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -25,10 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import hello  # noqa: E402
-from load import wrk  # noqa: E402
+from load import STATUS, wrk  # noqa: E402
 from servers import LOAD_CORE, cpu_seconds, free_port, pin_postgres, start_baseline, start_ugene, stop, work_dir  # noqa: E402
-
-STATUS = json.dumps({"module": "general", "param": "status", "language": "en", "args": {}})
 
 
 def serve() -> int:
@@ -64,17 +61,16 @@ def main() -> int:
                    ("ugene status", ugene.pid, f"http://127.0.0.1:{port}/api", ["post", STATUS])]
         for _, _, url, args in targets:                                   # warm-up, not counted
             wrk(url, "api.lua", args, 3, 32)
-        totals = {name: [0, 0.0, 0.0] for name, *_ in targets}            # requests, seconds, CPU seconds
+        requests = {name: 0 for name, *_ in targets}     # each target runs as long: counts compare as rates
         for round_ in range(1, rounds + 1):
             for name, pid, url, args in targets:
                 before = cpu_seconds(pid)
                 figures = wrk(url, "api.lua", args, seconds, 32)
                 cpu = cpu_seconds(pid) - before
-                total = totals[name]
-                total[0], total[1], total[2] = total[0] + figures.requests, total[1] + seconds, total[2] + cpu
+                requests[name] += figures.requests
                 print(f"round {round_}  {name:<15} {figures.rps:9.0f} req/s  cpu {1000 * cpu / max(1, figures.requests):.4f} "
                       f"ms/req  errors {figures.errors}", flush=True)
-        rate = {name: requests / elapsed for name, (requests, elapsed, _) in totals.items()}
+        rate = {name: count / (rounds * seconds) for name, count in requests.items()}
         print(f"\nugene hello / baseline hello   {rate['ugene hello'] / rate['baseline hello']:.2f}   (the server around a handler)"
               f"\nugene status / ugene hello     {rate['ugene status'] / rate['ugene hello']:.2f}   (the envelope path)"
               f"\nugene status / baseline hello  {rate['ugene status'] / rate['baseline hello']:.2f}   (make bench's ratio; goal 0.8)")

@@ -16,7 +16,6 @@ JWT + pk select. Needs valgrind (Debian package `valgrind`).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -31,12 +30,11 @@ import asyncpg  # noqa: E402
 import jwt  # noqa: E402
 
 from data import PASSWORD, USER_PREFIX, load_request_users, password_hash  # noqa: E402
-from load import api, wrk  # noqa: E402
+from load import STATUS, api, wrk  # noqa: E402
 from servers import LOAD_CORE, free_port, pin_postgres, start_baseline, start_ugene, stop, work_dir  # noqa: E402
 
 from ugene.embedded_pg import EmbeddedPostgres  # noqa: E402
 
-STATUS = json.dumps({"module": "general", "param": "status", "language": "en", "args": {}})
 TOKENS = 4          # sign-ins under valgrind take a second or more each
 
 

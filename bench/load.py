@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
+# The body every status case posts (make bench, its tools, the ceiling split).
+STATUS = json.dumps({"module": "general", "param": "status", "language": "en", "args": {}})
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import os
 import shutil
 import subprocess
@@ -21,14 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import PASSWORD, USER_PREFIX, load_request_users, password_hash  # noqa: E402
-from load import api, start_wrk, finish_wrk  # noqa: E402
+from load import STATUS, api, start_wrk, finish_wrk  # noqa: E402
 from servers import LOAD_CORE, REPO, free_port, pin_postgres, start_ugene, work_dir  # noqa: E402
 
 import asyncpg  # noqa: E402
 from ugene.embedded_pg import EmbeddedPostgres  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STATUS = json.dumps({"module": "general", "param": "status", "language": "en", "args": {}})
 
 
 def summarize(raw: Path, top: int = 25) -> None:

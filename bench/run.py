@@ -14,7 +14,6 @@ BENCH_BASELINE_LOOP=uvloop runs the baseline on uvloop, the loop Ugene uses, ins
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
 import shutil
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import Bench, Case  # noqa: E402
 from data import PASSWORD, USER_PREFIX, load_many_users, load_request_users, password_hash  # noqa: E402
-from load import api  # noqa: E402
+from load import STATUS, api  # noqa: E402
 from report import print_table, write_json  # noqa: E402
 from servers import LOAD_CORE, MemoryWatch, free_port, pin_postgres, start_baseline, start_ugene, stop, work_dir  # noqa: E402
 
@@ -132,9 +131,8 @@ def main() -> int:
 def run_cases(bench: Bench, tokens: list[str], baseline_tokens: list[str], users: int, cases: set[str]) -> dict:
     tokens_file, baseline_tokens_file = bench.write_lines("tokens", tokens), \
         bench.write_lines("baseline-tokens", baseline_tokens)
-    status = {"module": "general", "param": "status", "language": "en", "args": {}}
     pairs = {
-        "status": Case("POST /api general/status", "hello", 0.8, "api.lua", ["post", json.dumps(status)],
+        "status": Case("POST /api general/status", "hello", 0.8, "api.lua", ["post", STATUS],
                        "/hello", "api.lua", ["post", "{}"]),
         "profile": Case("GET /api/user/profile/en", "JWT + pk select", 0.8, "api.lua", ["get", str(tokens_file)],
                         "/pk", "api.lua", ["get", str(baseline_tokens_file)], path="/api/user/profile/en",
