@@ -21,6 +21,7 @@ from .errors import UgeneError
 from .logs import AccessLogger, flush_access_log, setup_logging
 from .passwords import Passwords, generate_password, password_problem
 from .registry import RegistryError
+from .services import SecretUnusable, load_secret
 from .settings import Settings
 
 log = logging.getLogger("ugene")
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(**overrides)
     try:
         return COMMANDS[args.command](settings, args)
-    except (RegistryError, PostgresMissing) as exc:
+    except (RegistryError, PostgresMissing, SecretUnusable) as exc:
         print(f"ugene: {exc}", file=sys.stderr)
         return 1
 
@@ -152,6 +153,8 @@ def cmd_modules(settings: Settings, args) -> int:
 
 def cmd_serve(settings: Settings, args) -> int:
     registry = build_registry(settings)
+    # Read (or made) once, before any worker starts, so that every worker signs with the same key.
+    settings = settings.with_(secret=load_secret(settings))
     with Database(settings) as ready:
         asyncio.run(_prepare(ready, registry))
         password = asyncio.run(_first_admin(ready))

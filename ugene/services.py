@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,17 +47,39 @@ class Services:
             self.sender.wake.set()
 
 
+class SecretUnusable(Exception):
+    """The kept signing key cannot be used; the message says what to do."""
+
+
 def load_secret(settings: Settings) -> str:
-    """`UGENE_SECRET`, or one generated on first start and kept (mode 600) in the data dir."""
+    """`UGENE_SECRET`, or the key kept (mode 600) in the data dir, made on first start.
+
+    Processes may start on a fresh data dir at once (`serve --workers N`, `create-admin` beside
+    `serve`). Each writes a key whole into a file of its own and links it into place: the first link
+    wins, so all of them read one complete key. A plain write let a process read another's file while
+    it was still empty, or keep a key of its own, and its tokens failed on the other workers.
+    """
     if settings.secret:
         return settings.secret
     path = Path(settings.data_dir) / "secret"
-    if path.exists():
-        return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(value)
+    if not path.exists():
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret-")    # mode 600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass                    # another process linked its key first: that one is the key
+        finally:
+            os.unlink(draft)
+    value = path.read_text().strip()
+    if not value:       # tokens signed with an empty key could be forged by anyone
+        raise SecretUnusable(f"the signing key file {path} is empty: delete it to have a new key made "
+                             "(every session ends), or set UGENE_SECRET")
     return value
 
 
