@@ -2,12 +2,15 @@
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 import json
+
+from ugene.embedded_pg import EmbeddedPostgres
 
 from .conftest import free_port
 
@@ -52,6 +55,20 @@ def test_create_admin_on_a_fresh_data_dir_starts_the_embedded_database(tmp_path)
     assert "admin boss created" in result.stdout
     again = ugene("create-admin", "--uname", "boss", "--email", "b2@example.test", env=env)
     assert again.returncode == 1   # the same embedded cluster was found again, with its data
+
+
+def call(port, module, param, token=None, **args):
+    """One POST /api call on a new connection; the envelope, whatever the HTTP status."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api", method="POST",
+        data=json.dumps({"module": module, "param": param, "args": args}).encode(),
+        headers={"Content-Type": "application/json", "Connection": "close",
+                 **({"X-Authorization-Token": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read())
 
 
 def get_json(url):
@@ -104,3 +121,28 @@ def test_serve_creates_the_first_admin_serves_and_stops_on_sigterm(pg, db, tmp_p
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
+
+
+def test_create_admin_beside_a_running_serve_leaves_its_database_running(tmp_path):
+    port = free_port()
+    env = environment(tmp_path, UGENE_PORT=str(port))          # the embedded database in the data dir
+    process = subprocess.Popen([sys.executable, "-m", "ugene", "serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    cluster = EmbeddedPostgres(tmp_path / "data" / "pg")
+    try:
+        wait_until_serving(process, [])
+        created = ugene("create-admin", "--uname", "boss", "--email", "boss@example.test", "--password",
+                        "Correct7Horse", env=env)
+        assert created.returncode == 0, created.stderr
+        assert cluster.running                                  # serve started it; create-admin found it
+        signin = call(port, "auth", "signin", uname="boss", **{"pass": "Correct7Horse"})
+        assert signin["success"] == 1, signin
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not cluster.running                              # the one that started it stopped it
+    finally:
+        if process.poll() is None:
+            process.kill()
+        cluster.stop()
+        if cluster.cluster != cluster.root:                     # relocated outside tmp_path
+            shutil.rmtree(cluster.cluster, ignore_errors=True)

@@ -1,26 +1,11 @@
 """Two worker processes on one database agree: sessions, logouts and throttles are shared."""
-import json
 import re
 import signal
 import subprocess
 import sys
-import urllib.request
 
 from .conftest import free_port
-from .test_cli import environment, wait_until_serving
-
-
-def call(port, module, param, token=None, **args):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api", method="POST",
-        data=json.dumps({"module": module, "param": param, "args": args}).encode(),
-        headers={"Content-Type": "application/json", "Connection": "close",
-                 **({"X-Authorization-Token": f"Bearer {token}"} if token else {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return json.loads(error.read())
+from .test_cli import call, environment, wait_until_serving
 
 
 def test_two_workers_share_sessions_logouts_and_throttles(pg, db, tmp_path):

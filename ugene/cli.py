@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class Database:
-    """The configured database, or the embedded one started (and later stopped) for this command."""
+    """The configured database, or the embedded one: started for this command if it was not running,
+    and then stopped after it."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -65,7 +66,8 @@ class Database:
         return self.settings.with_(database_url=self.embedded.start())
 
     def __exit__(self, *exc) -> None:
-        if self.embedded is not None:
+        # Only a database this command started: `create-admin` beside a running `serve` leaves it be.
+        if self.embedded is not None and self.embedded.started_here:
             self.embedded.stop()
 
 

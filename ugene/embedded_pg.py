@@ -53,6 +53,7 @@ class EmbeddedPostgres:
         self.root = pathlib.Path(root).resolve()
         self.log = log
         self.fast = fast
+        self.started_here = False    # whether this object started the server (not found it running)
         self.bindir = _find_bindir()
         # initdb and postgres refuse to run as root, so root delegates to `postgres`.
         self._as: pwd.struct_passwd | None = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
@@ -146,6 +147,7 @@ class EmbeddedPostgres:
             self._initdb()
         if not self.running:
             self._start_server()
+            self.started_here = True
         self.create_database("ugene")
         return self.dsn()
 
