@@ -1,4 +1,6 @@
 """The operator's commands, run as an operator runs them: real processes."""
+import email
+import email.policy
 import os
 import re
 import select
@@ -11,6 +13,7 @@ import urllib.request
 import json
 
 from ugene.embedded_pg import EmbeddedPostgres
+from ugene.settings import Settings
 
 from .conftest import free_port
 
@@ -146,3 +149,33 @@ def test_create_admin_beside_a_running_serve_leaves_its_database_running(tmp_pat
         cluster.stop()
         if cluster.cluster != cluster.root:                     # relocated outside tmp_path
             shutil.rmtree(cluster.cluster, ignore_errors=True)
+
+
+def test_serve_on_another_port_mails_links_that_reach_it(pg, db, tmp_path):
+    port = free_port()                      # UGENE_PUBLIC_URL unset: links are built from host and port
+    env = environment(tmp_path, UGENE_DATABASE_URL=pg, UGENE_PORT=str(port))
+    process = subprocess.Popen([sys.executable, "-m", "ugene", "serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_serving(process, [])
+        signup = call(port, "reg", "signup", uname="porter", email="porter@example.test", **{"pass": "Francis1992"})
+        assert signup["success"] == 1, signup
+        mail_dir, deadline = tmp_path / "data" / "mail", time.monotonic() + 20
+        while not (mails := list(mail_dir.glob("*.eml"))) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        mail = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+        link = re.search(r"^(http://\S+)$", mail.get_body(("plain",)).get_content(), re.M).group(1)
+        assert link.startswith(f"http://127.0.0.1:{port}/api/reg/confirm-email/")
+        assert get_json(link)["answer"]["message"] == "100006"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+def test_the_default_public_url_is_where_serve_listens():
+    assert Settings().public_url == "http://127.0.0.1:3040"
+    assert Settings.from_env({"UGENE_PORT": "3999"}).public_url == "http://127.0.0.1:3999"
+    assert Settings.from_env({"UGENE_HOST": "0.0.0.0", "UGENE_PORT": "80"}).public_url == "http://127.0.0.1:80"
+    assert Settings(host="::1", port=3040).public_url == "http://[::1]:3040"
+    given = {"UGENE_PORT": "3999", "UGENE_PUBLIC_URL": "https://id.example.test/"}
+    assert Settings.from_env(given).public_url == "https://id.example.test"

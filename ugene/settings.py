@@ -21,6 +21,15 @@ def _networks(value: str) -> tuple:
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
 
 
+def local_url(host: str, port: int) -> str:
+    """The URL of a server listening on host:port, as seen from this machine."""
+    if host in ("", "0.0.0.0", "::"):            # every address: the loopback is one of them
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an operator can set; `Settings.from_env()` reads the environment."""
@@ -30,7 +39,7 @@ class Settings:
     workers: int = 1
     database_url: str | None = None
     data_dir: Path = Path(".ugene")
-    public_url: str = "http://127.0.0.1:3040"
+    public_url: str | None = None          # unset: this server's own address (see __post_init__)
     secret: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -70,6 +79,12 @@ class Settings:
     rate_limit: float = 0.0
     rate_burst: int = 0
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Links in mails reach this server unless told otherwise: `UGENE_PORT=3999` alone must not
+        # mail links to port 3040.
+        if self.public_url is None:
+            object.__setattr__(self, "public_url", local_url(self.host, self.port))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
