@@ -181,6 +181,14 @@ async def test_delegate_cannot_promote_themselves(api, db):
     assert (await user_row(db, helper["uid"]))["is_admin"] is False
 
 
+async def test_delegate_cannot_make_anybody_a_full_admin(api, db):
+    helper, token = await delegate(api, db, "helper", [5])
+    accomplice = await api.user("accomplice")
+    assert_code(await api.call("admin", "change-admin", token=token, uid=accomplice["uid"], is_admin=True), "003014")
+    assert (await user_row(db, accomplice["uid"]))["is_admin"] is False
+    assert await activity(db, "admin.change-admin") == []
+
+
 async def test_delegate_cannot_demote_a_full_admin(api, db):
     boss, _ = await full_admin(api)
     _, token = await delegate(api, db, "helper", [5])

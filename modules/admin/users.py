@@ -9,7 +9,7 @@ from ugene import (Args, Code, Context, Field, Reply, UgeneError, account_view, 
                    password_problem, valid_email, valid_username)
 
 from . import queries
-from .base import Uid, find_target, keep_an_admin, log, may_change, module
+from .base import EVERY_PERMISSION, Uid, find_target, keep_an_admin, log, may_change, module, only_own_permissions
 
 
 class ListArgs(Args):
@@ -133,7 +133,9 @@ async def change_admin(ctx: Context, args: AdminArgs) -> Reply:
     if target["id"] == ctx.user["id"]:
         raise UgeneError(Code.NOT_PERMITTED)
     may_change(ctx, target)
-    if not args.is_admin:
+    if args.is_admin:
+        only_own_permissions(ctx, EVERY_PERMISSION)    # full rights are every permission: a delegate lacks some
+    else:
         await keep_an_admin(ctx, target)
     await queries.set_user_flag(ctx.conn, target["id"], "is_admin", args.is_admin, ctx.now())
     await log(ctx, "change-admin", target["id"], uid=target["uid"], is_admin=args.is_admin)
