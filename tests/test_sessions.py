@@ -93,6 +93,41 @@ async def test_parallel_refreshes_of_one_token_do_not_both_succeed(api):
     assert [status for status, _ in results].count("ok") <= 1
 
 
+async def test_ending_every_session_while_a_refresh_is_uncommitted_ends_the_new_one_too(api):
+    user = await api.user("alice")
+    _, refresh = await api.session(user)
+    sessions, pool = api.services.sessions, api.services.pool
+    async with pool.acquire() as refreshing, pool.acquire() as ending:
+        refreshed = refreshing.transaction()
+        await refreshed.start()
+        status, issued = await sessions.rotate(refreshing, refresh)      # done, not yet committed
+        assert status == "ok"
+
+        async def end_everything():
+            async with ending.transaction():
+                await sessions.revoke_user(ending, user["id"])
+        ended = asyncio.create_task(end_everything())
+        await asyncio.sleep(0.2)                                          # it waits for the refresh
+        await refreshed.commit()
+        await ended
+    assert await resolve(api, issued.token) is None
+    assert (await rotate(api, issued.refresh_token))[0] == "invalid"
+
+
+@pytest.mark.check
+async def test_logout_everywhere_racing_refreshes_leaves_no_session(api):
+    user = await api.user("alice")
+    token, _ = await api.session(user)
+    refreshes = [(await api.session(user))[1] for _ in range(8)]
+    answers = await asyncio.gather(
+        api.call("user", "logout", token=token, all=True),
+        *(api.call("auth", "refresh-session", **{"refresh-token": r}) for r in refreshes))
+    assert answers[0].code == "100011" and all(a.status < 500 for a in answers), answers
+    for answer in answers[1:]:
+        if answer.ok:
+            assert (await api.call("user", "profile", token=answer.answer["access-token"])).code == "004004"
+
+
 async def test_blocked_account_refresh_is_blocked_then_invalid_after_unblock(api, db):
     user = await api.user("alice")
     _, refresh = await api.session(user)

@@ -151,6 +151,12 @@ class Sessions:
         already rotated means it was stolen or replayed: the whole family is revoked.
         """
         now = self.clock.now()
+        # The owner's row first: whatever ends every session of the account (revoke_user) locks it too,
+        # so either that sees the session made here or this sees the old one ended. Without the lock a
+        # refresh racing a password change, logout-all or block left a live session behind.
+        await conn.execute("""SELECT 1 FROM ugene_user
+                              WHERE id = (SELECT user_id FROM ugene_session WHERE refresh_hash = $1) FOR SHARE""",
+                           digest(refresh_token))
         row = await conn.fetchrow(
             """UPDATE ugene_session SET rotated_at = $2, revoked_at = COALESCE(revoked_at, $2)
                WHERE refresh_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL
@@ -192,7 +198,12 @@ class Sessions:
             family_id, self.clock.now())
 
     async def revoke_user(self, conn, user_id: int, *, keep: int | None = None) -> int:
-        """End every session of a user (but `keep`); returns how many ended."""
+        """End every session of a user (but `keep`); returns how many ended.
+
+        The user's row is locked first (see rotate): the UPDATE, a statement of its own, then also
+        sees a session that a refresh committed meanwhile.
+        """
+        await conn.execute("SELECT 1 FROM ugene_user WHERE id = $1 FOR NO KEY UPDATE", user_id)
         result = await conn.execute(
             """UPDATE ugene_session SET revoked_at = $2
                WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3""",
