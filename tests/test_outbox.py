@@ -1,5 +1,6 @@
 """The mail outbox: queued with the change, delivered over real SMTP, retried, abandoned, never lost."""
 import asyncio
+import stat
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -87,6 +88,9 @@ async def test_without_smtp_mails_become_eml_files_and_links_are_printed(quiet, 
     assert await sender.deliver_due() == 1
     files = list(folder.glob("*.eml"))
     assert len(files) == 1 and b"To: bob@example.test" in files[0].read_bytes()
+    assert list(folder.iterdir()) == files                       # no draft left beside it
+    # Links, codes and passwords are for the server's user alone.
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert "https://ugene.example.test/quiet/x?hash=abc" in capsys.readouterr().out
 
 

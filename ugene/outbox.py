@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import secrets
+import tempfile
 import time
 from datetime import timedelta
 from email.message import EmailMessage
@@ -74,9 +76,18 @@ class FolderTransport:
         self.folder = folder
 
     async def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Mails hold links, codes and passwords: readable by the server's user only (a new folder 700,
+        # each file 600), and a file appears whole, so whatever watches the folder never reads half a mail.
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self.folder / f"{self._stamp()}-{secrets.token_hex(4)}.eml"
-        path.write_bytes(message.as_bytes())
+        fd, draft = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(message.as_bytes())
+            os.replace(draft, path)
+        except BaseException:
+            os.unlink(draft)
+            raise
         body = message.get_body(("plain",))
         links = re.findall(r"^https?://\S+$", body.get_content() if body else "", re.M)
         print(f"mail to {message['To']}: {message['Subject']} ({path.name})", flush=True)
