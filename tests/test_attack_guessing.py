@@ -4,6 +4,8 @@ spelling of the login names it, and per client address; X-Forwarded-For counts o
 The wait figures (30 s doubling, no extension during a wait, reset on success) are in test_auth.py; the
 one-time-code and change-pwd throttles in test_auth_otp.py and test_user_account.py.
 """
+import asyncio
+
 import pytest
 
 from ugene.app import create_app
@@ -41,6 +43,14 @@ async def test_failures_under_every_spelling_of_one_account_share_its_throttle(a
         assert_waits(await signin(api, uname))            # even with the right password
     clock.advance(30)
     assert (await signin(api, "ALICE")).ok
+
+
+@pytest.mark.parametrize("uname", ["alice", "nobody"])
+async def test_wrong_passwords_sent_all_at_once_get_ten_tries_not_more(api, db, uname):
+    await api.user("alice", PASSWORD)
+    answers = await asyncio.gather(*(signin(api, uname, WRONG) for _ in range(30)))
+    assert sorted(answer.code for answer in answers) == ["001404"] * 10 + ["001417"] * 20, answers
+    assert (await signin(api, "alice")).code == ("001417" if uname == "alice" else None)
 
 
 async def test_an_unknown_login_locks_under_every_spelling(api, db):

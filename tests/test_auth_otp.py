@@ -1,4 +1,6 @@
 """auth with 2FA on: signin's one-time code step and verify-otp (mailed codes and TOTP)."""
+import asyncio
+
 import pyotp
 import pytest
 
@@ -135,6 +137,15 @@ async def test_five_wrong_codes_in_a_row_make_the_next_attempt_wait(api, db, smt
     assert (await signin(api, otp=code)).code == "001417"
     clock.advance(30)
     assert (await api.call("auth", "verify-otp", token=token, otp=code)).ok
+
+
+async def test_wrong_codes_sent_all_at_once_get_five_tries_not_more(api, db, smtp):
+    await two_factor(api, db)
+    token, code = await pending(api, smtp)
+    wrong = "000000" if code != "000000" else "111111"
+    answers = await asyncio.gather(*(api.call("auth", "verify-otp", token=token, otp=wrong) for _ in range(20)))
+    assert sorted(answer.code for answer in answers) == ["001413"] * 5 + ["001417"] * 15, answers
+    assert (await api.call("auth", "verify-otp", token=token, otp=code)).code == "001417"
 
 
 async def test_a_second_signin_within_a_minute_mails_no_new_code(api, db, smtp):

@@ -227,6 +227,13 @@ async def test_change_pwd_waits_after_ten_wrong_current_passwords(api, clock):
     assert_code(await api.call("user", "change-pwd", token=token, **right), "100009", 200)
 
 
+async def test_wrong_current_passwords_sent_all_at_once_get_ten_tries_not_more(api):
+    _, token = await api.login("alice")
+    args = {"current-pwd": "Wrong7Horse", "new-pwd": "Battery9Staple"}
+    answers = await asyncio.gather(*(api.call("user", "change-pwd", token=token, **args) for _ in range(30)))
+    assert sorted(answer.code for answer in answers) == ["001410"] * 10 + ["001417"] * 20, answers
+
+
 async def test_change_pwd_needs_both_arguments(api):
     _, token = await api.login("alice")
     answer = await api.call("user", "change-pwd", token=token, **{"new-pwd": "Battery9Staple"})
