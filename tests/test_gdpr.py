@@ -184,6 +184,20 @@ async def test_show_data_lists_sessions_files_activity_and_mails(api, db):
     assert data["user-mail"] == []
 
 
+async def test_show_data_leaves_out_the_address_and_browser_of_an_admin_who_acted_on_the_account(api, db):
+    user, token = await api.login("alice")
+    boss, boss_token = await api.login("boss", is_admin=True)
+    assert (await api.call("admin", "change-user-status", token=boss_token, uid=user["uid"], status=False,
+                           headers={"User-Agent": "AdminDesk/1"})).ok
+    await db.execute("UPDATE ugene_user SET status = true WHERE id = $1", user["id"])
+    token, _ = await api.session(user)
+    [blocked] = [a for a in (await show(api, token))["user-activity"] if a["action"] == "admin.change-user-status"]
+    assert blocked["actor"] == boss["uid"] and not blocked["by_me"]
+    assert blocked["ip"] is None and blocked["user_agent"] is None
+    [own] = [a for a in (await show(api, boss_token))["user-activity"] if a["action"] == "admin.change-user-status"]
+    assert own["by_me"] and own["ip"] == "127.0.0.1" and own["user_agent"] == "AdminDesk/1"
+
+
 @pytest.mark.check
 async def test_show_data_never_shows_a_secret(api, db):
     user, token = await api.login("alice")

@@ -113,14 +113,20 @@ def file_row(row) -> dict:
 
 
 def activity_row(row, user_id: int) -> dict:
-    """One activity entry about the person or done by them."""
+    """One activity entry about the person or done by them.
+
+    Where another account acted (an admin blocking this one), its address and browser are that
+    person's data, not this one's: they are left out. An anonymous request about the account (a
+    failed sign-in) keeps them, as they tell the person who tried.
+    """
     detail = row["detail"]
+    someone_else = row["actor_id"] is not None and row["actor_id"] != user_id
     return {
         "id": row["id"], "action": row["action"],
         "detail": json.loads(detail) if isinstance(detail, str) else detail,
         "user": row["subject_uid"] or "", "actor": row["actor_uid"] or "",
-        "by_me": row["actor_id"] == user_id, "ip": row["ip"], "user_agent": row["user_agent"],
-        "created_at": unix(row["created_at"]),
+        "by_me": row["actor_id"] == user_id, "ip": None if someone_else else row["ip"],
+        "user_agent": None if someone_else else row["user_agent"], "created_at": unix(row["created_at"]),
     }
 
 
