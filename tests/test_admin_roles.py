@@ -187,6 +187,17 @@ async def test_delegate_cannot_hand_out_a_role_wider_than_their_own(api, db):
     assert (await api.call("admin", "assign-role", token=token, uid=other["uid"], role=narrow)).ok
 
 
+async def test_nobody_assigns_a_role_to_themselves(api, db):
+    helper, token = await delegate(api, db, "helper", [12, 1])
+    role_id = (await user_row(db, helper["uid"]))["role_id"]
+    narrow = await make_role(db, "narrow", [1])
+    for role in (0, narrow):
+        assert_code(await api.call("admin", "assign-role", token=token, uid=helper["uid"], role=role), "003014")
+    assert (await user_row(db, helper["uid"]))["role_id"] == role_id
+    boss, boss_token = await full_admin(api)
+    assert_code(await api.call("admin", "assign-role", token=boss_token, uid=boss["uid"], role=narrow), "003014")
+
+
 # show-roles
 
 async def test_show_roles_lists_every_role(api, db):

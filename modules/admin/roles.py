@@ -111,8 +111,10 @@ class AssignRoleArgs(Args):
 @module.param("assign-role", access=admin(12), codes=(
     Code.ROLE_ASSIGNED, Code.ROLE_NOT_FOUND, Code.USER_NOT_FOUND, Code.ACCOUNT_RESTRICTED, Code.NOT_PERMITTED))
 async def assign_role(ctx: Context, args: AssignRoleArgs) -> Reply:
-    """Give an account a role (role 0 takes it away)."""
+    """Give an account a role (role 0 takes it away); never one's own, like change-admin."""
     target = await find_target(ctx, args.uid, Code.USER_NOT_FOUND)
+    if target["id"] == ctx.user["id"]:
+        raise UgeneError(Code.NOT_PERMITTED)
     may_change(ctx, target)
     role_id = None
     if args.role != 0:
