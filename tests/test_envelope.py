@@ -80,6 +80,16 @@ async def test_unknown_args_are_002003_with_details(api):
     assert answer.body["details"] == [{"arg": "surprise", "problem": "extra_forbidden"}]
 
 
+async def test_an_argument_is_known_by_its_protocol_name_only(api):
+    await api.user("alice", "Correct7Horse")
+    answer = await api.call("auth", "signin", uname="alice", password="Correct7Horse")
+    assert_error(answer, "002003", 400)
+    assert answer.body["details"] == [{"arg": "pass", "problem": "missing"},
+                                      {"arg": "password", "problem": "extra_forbidden"}]
+    answer = await api.call("auth", "refresh-session", refresh_token="x")
+    assert_error(answer, "002003", 400)
+
+
 async def test_args_not_an_object_is_002003(api):
     assert_error(await api.post({"module": "general", "param": "status", "args": [1]}), "002003", 400)
 

@@ -20,9 +20,13 @@ from .codes import CORE_CODES, PluginCode
 
 
 class Args(BaseModel):
-    """Base of every argument model: unknown arguments are refused (002003)."""
+    """Base of every argument model: unknown arguments are refused (002003).
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=False)
+    A field with an alias is known by its alias alone (`"new-pwd"`, never `new_pwd`): the protocol
+    names each argument once.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class NoArgs(Args):
