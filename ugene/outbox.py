@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import secrets
 import tempfile
 import time
@@ -70,7 +69,7 @@ class SmtpTransport:
 
 
 class FolderTransport:
-    """No SMTP configured: mails become .eml files, and their links are shown on the console."""
+    """No SMTP configured: mails become .eml files, each announced on the console."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -88,11 +87,8 @@ class FolderTransport:
         except BaseException:
             os.unlink(draft)
             raise
-        body = message.get_body(("plain",))
-        links = re.findall(r"^https?://\S+$", body.get_content() if body else "", re.M)
-        print(f"mail to {message['To']}: {message['Subject']} ({path.name})", flush=True)
-        for link in links:
-            print(f"  {link}", flush=True)
+        # The file's name, never its link: output ends up in logs, and logs never hold a link hash (§8).
+        print(f"mail to {message['To']}: {message['Subject']} ({path})", flush=True)
 
     @staticmethod
     def _stamp() -> str:
