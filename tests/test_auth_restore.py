@@ -120,6 +120,28 @@ async def test_verify_pwd_link_works_only_once(api, db, smtp):
     assert again.code == "001400" and again.status == 400
 
 
+async def test_a_restore_link_dies_when_the_password_is_changed(api, db, smtp):
+    user = await api.user("alice")
+    link = await restore_link(api, smtp)
+    token, _ = await api.session(user)
+    changed = await api.call("user", "change-pwd", token=token,
+                             **{"current-pwd": PASSWORD, "new-pwd": "Battery9Staple"})
+    assert changed.code == "100009"
+    assert (await follow(api, link)).code == "001400"
+    assert (await signin(api, password="Battery9Staple")).ok
+
+
+async def test_a_restore_link_mailed_to_the_old_address_dies_when_the_email_changes(api, db, smtp, clock):
+    user = await api.user("alice")
+    link = await restore_link(api, smtp)
+    token, _ = await api.session(user)
+    assert (await api.call("user", "change-email", token=token, email="alice.new@example.test")).code == "100008"
+    assert (await follow(api, link_in(await smtp.wait(to="alice.new@example.test")))).code == "100006"
+    assert (await follow(api, link)).code == "001400"
+    clock.advance(61)                                      # a restore link asked for now goes to the new address
+    assert "verify-pwd" in await restore_link(api, smtp, to="alice.new@example.test", count=2)
+
+
 @pytest.mark.check
 async def test_verify_pwd_link_expires_after_an_hour(api, db, smtp, clock):
     await api.user("alice")

@@ -10,6 +10,7 @@ module = Module("reg", version="1.0.0", title="Module Registration",
 # Token kind of every link confirm-email takes: signup's and resend-confirm's, and user/change-email's,
 # whose payload {"new_email": ...} names the address that replaces the account's (the modules' contract).
 CONFIRM = "confirm-email"
+RESTORE_KIND = "restore-pwd"    # auth/restore-pwd's links (the same contract between the modules)
 # resend-confirm answers no sooner than this, so an account waiting for confirmation (a link issued, a
 # mail queued) takes as long as an unknown address (a lookup).
 ANSWER_FLOOR = 0.1
@@ -84,7 +85,11 @@ async def _change_email(ctx: Context, user_id: int, new_email: str) -> bool:
     (the rollback keeps the link alive)."""
     if await queries.email_taken(ctx.conn, new_email, user_id):
         raise UgeneError(Code.EMAIL_TAKEN)
-    return await queries.change_email(ctx.conn, user_id, new_email, ctx.now())
+    if not await queries.change_email(ctx.conn, user_id, new_email, ctx.now()):
+        return False
+    # A restore link mailed to the old address must not outlive the move away from it.
+    await ctx.services.tokens.revoke(ctx.conn, user_id, RESTORE_KIND)
+    return True
 
 
 async def send_confirmation(ctx: Context, user: dict) -> None:

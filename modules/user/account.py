@@ -10,6 +10,7 @@ from .module import module
 # reg/confirm-email consumes links of this kind; for an email change the token's payload carries
 # {"new_email": ...} and confirming applies it (the contract between the two modules).
 CONFIRM_KIND = "confirm-email"
+RESTORE_KIND = "restore-pwd"    # auth/restore-pwd's links: a password change ends them
 MAIL_INTERVAL = 60          # one confirmation mail per address per minute (protocol §8)
 PWD_FAILURE_LIMIT = 10      # wrong current passwords in a row before change-pwd waits
 
@@ -76,6 +77,7 @@ async def change_pwd(ctx: Context, args: ChangePwdArgs) -> Reply:
     await throttle.reset(conn, key)
     await queries.set_password(conn, user["id"], await ctx.services.passwords.hash(args.new_pwd), ctx.now())
     await ctx.services.sessions.revoke_user(conn, user["id"], keep=ctx.session.id)
+    await ctx.services.tokens.revoke(conn, user["id"], RESTORE_KIND)
     await ctx.mail("password_changed", user["email"], user_id=user["id"], username=user["username"])
     await ctx.log("password-changed", user_id=user["id"], actor_id=user["id"])
     return Reply.message(Code.PASSWORD_CHANGED)
