@@ -114,6 +114,18 @@ async def test_ending_every_session_while_a_refresh_is_uncommitted_ends_the_new_
     assert (await rotate(api, issued.refresh_token))[0] == "invalid"
 
 
+async def test_a_pending_session_ended_after_the_request_found_it_is_not_completed(api, db):
+    user = await api.user("alice")
+    token, _ = await api.session(user, completed=False)
+    pending = await resolve(api, token)                          # verify-otp has found its session...
+    sessions = api.services.sessions
+    async with api.services.pool.acquire() as conn:
+        await sessions.revoke_user(conn, user["id"])             # ...when a logout-all commits
+        async with conn.transaction():
+            assert await sessions.complete(conn, pending) is None
+    assert await db.fetchval("SELECT count(*) FROM ugene_session WHERE revoked_at IS NULL") == 0
+
+
 @pytest.mark.check
 async def test_logout_everywhere_racing_refreshes_leaves_no_session(api):
     user = await api.user("alice")

@@ -138,9 +138,15 @@ class Sessions:
         session = Session(row["id"], row["family_id"], completed, expires, user)
         return Issued(session, self._jwt(key, now, expires), refresh)
 
-    async def complete(self, conn, session: Session, *, ip=None, user_agent=None) -> Issued:
-        """Finish a 2FA sign-in: the pending session ends and a completed one of the same family starts."""
-        await self.revoke(conn, session.id)
+    async def complete(self, conn, session: Session, *, ip=None, user_agent=None) -> Issued | None:
+        """Finish a 2FA sign-in: the pending session ends and a completed one of the same family starts.
+
+        None when the pending session ended after the request found it (logout-all, a block, a password
+        change): the code must not revive the sign-in. The owner's row is locked as in rotate.
+        """
+        await conn.execute("SELECT 1 FROM ugene_user WHERE id = $1 FOR SHARE", session.user["id"])
+        if not await self.revoke(conn, session.id):
+            return None
         return await self.create(conn, session.user, completed=True, ip=ip, user_agent=user_agent,
                                  family_id=session.family_id)
 
@@ -188,9 +194,11 @@ class Sessions:
             """SELECT EXISTS (SELECT 1 FROM ugene_session WHERE refresh_hash = $1 AND user_id = $2
                    AND revoked_at IS NULL AND rotated_at IS NULL)""", digest(refresh_token), user_id)
 
-    async def revoke(self, conn, session_id: int) -> None:
-        await conn.execute("UPDATE ugene_session SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                           session_id, self.clock.now())
+    async def revoke(self, conn, session_id: int) -> bool:
+        """End one session; whether it was still live."""
+        result = await conn.execute("UPDATE ugene_session SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                                    session_id, self.clock.now())
+        return result != "UPDATE 0"
 
     async def revoke_family(self, conn, family_id: int) -> None:
         await conn.execute(

@@ -75,6 +75,8 @@ async def signed_in(ctx: Context, user: dict, pending=None) -> Reply:
         issued = await sessions.create(ctx.conn, user, completed=True, ip=ctx.ip, user_agent=ctx.user_agent)
     else:
         issued = await sessions.complete(ctx.conn, pending, ip=ctx.ip, user_agent=ctx.user_agent)
+        if issued is None:                  # the pending session ended while this request ran
+            raise UgeneError(Code.SESSION_INVALID)
     await queries.touch_login(ctx.conn, user["id"], ctx.now())
     await ctx.log("signin", user_id=user["id"])
     return Reply({"token": issued.token, "refresh_token": issued.refresh_token}, session=issued.session)
