@@ -61,3 +61,16 @@ def test_cluster_lifecycle(tmp_path: pathlib.Path) -> None:
         pg.stop()
         if pg.cluster != root:  # relocated outside tmp_path; pytest won't clean it
             shutil.rmtree(pg.cluster, ignore_errors=True)
+
+
+def test_an_empty_location_file_is_ignored(tmp_path: pathlib.Path) -> None:
+    root = tmp_path / "data" / "pg"
+    root.mkdir(parents=True)
+    (root / "LOCATION").write_text("\n")            # what a start cut off mid-write could have left
+    try:
+        pg = EmbeddedPostgres(root, fast=True)
+    except PostgresMissing as exc:
+        pytest.skip(str(exc))
+    # Where a fresh root would go: the root itself, or a folder of its own in the temp dir when root
+    # must hand the cluster to `postgres` and the root's parents are closed to it.
+    assert pg.cluster == root.resolve() or pg.cluster.name.startswith("ugene-pg-"), pg.cluster

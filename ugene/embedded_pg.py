@@ -65,8 +65,8 @@ class EmbeddedPostgres:
     # --- where things live -------------------------------------------------
     def _locate(self) -> pathlib.Path:
         pointer = self.root / "LOCATION"
-        if pointer.exists():
-            return pathlib.Path(pointer.read_text().strip())
+        if pointer.exists() and (kept := pointer.read_text().strip()):
+            return pathlib.Path(kept)
         if self._as is None or (self.root / "PG_VERSION").exists():
             return self.root
         for parent in self.root.parents:
@@ -141,7 +141,11 @@ class EmbeddedPostgres:
     def start(self) -> str:
         if self.cluster != self.root:
             self.root.mkdir(parents=True, exist_ok=True)
-            (self.root / "LOCATION").write_text(f"{self.cluster}\n")
+            # Written aside, then renamed: a command starting at the same moment never reads half a path
+            # (an empty one would have put the cluster in the working directory).
+            draft = self.root / f".LOCATION-{os.getpid()}"
+            draft.write_text(f"{self.cluster}\n")
+            os.replace(draft, self.root / "LOCATION")
         self.log(f"embedded postgres: cluster at {self.cluster}, socket in {self.socket_dir}")
         if not (self.cluster / "PG_VERSION").exists():
             self._initdb()
