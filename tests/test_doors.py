@@ -105,6 +105,18 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies():
     assert client_ip(request("10.1.1.1", "6.6.6.6, 1.2.3.4, 10.2.2.2"), trusted) == "1.2.3.4"
 
 
+@pytest.mark.parametrize("module, param, code", [("nope", "upload-file", "002000"), ("user", "nope", "002001"),
+                                                  ("general", "status", "002001"), ("user", "upload-file", "004004")])
+async def test_put_without_a_token_judges_the_route_first(api, settings, module, param, code):
+    form = aiohttp.FormData()
+    form.add_field("module", module)
+    form.add_field("param", param)
+    form.add_field("source", b"x" * 1000, filename="a.txt", content_type="text/plain")
+    answer = await api.client.put("/api", data=form)
+    assert (await answer.json())["error"] == code
+    assert not (settings.files_dir / "incoming").exists() or not list((settings.files_dir / "incoming").iterdir())
+
+
 async def test_put_without_a_token_is_refused_before_the_body_is_read(api, settings):
     form = aiohttp.FormData()
     form.add_field("module", "user")

@@ -142,13 +142,15 @@ async def put_call(request: web.Request) -> Call:
         reader = await request.multipart()
     except (AssertionError, ValueError, KeyError, HttpProcessingError):
         raise UgeneError(Code.MALFORMED_REQUEST) from None
-    if request_token(request) is None and not _anonymous_uploads(services.registry):
-        # The route is inside the body, but no upload param takes anonymous files: refuse before reading.
-        raise UgeneError(Code.SESSION_INVALID)
+    # No upload param takes anonymous files: without a token the file is never read. The text fields
+    # before it still are, so that the route is judged first (protocol §8: 002000/002001, then 004004).
+    anonymous = request_token(request) is None and not _anonymous_uploads(services.registry)
     fields: dict[str, str] = {}
     upload = None
     try:
         while (part := await reader.next()) is not None:
+            if part.name == "source" and anonymous:
+                break
             if part.name == "source" and upload is None:
                 limit = _limit_for(services, fields, ceiling)
                 upload = await _stream_file(part, services.files.incoming, limit)
@@ -164,6 +166,8 @@ async def put_call(request: web.Request) -> Call:
         if upload is not None:
             upload.path.unlink(missing_ok=True)
         raise UgeneError(Code.MALFORMED_REQUEST) from None
+    if anonymous and not ("module" in fields and "param" in fields):
+        raise UgeneError(Code.SESSION_INVALID)     # the route comes after the file: refuse, unread
     if upload is not None:
         upload.kind = fields.get("type", "")
     args = {k: v for k, v in fields.items() if k not in ("module", "param", "type", "language")}
