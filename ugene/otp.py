@@ -34,8 +34,7 @@ async def send_code(ctx, user: dict) -> bool:
 async def check(ctx, user: dict, code) -> None:
     """Accept a mailed or TOTP code once, or raise 001413 (counted) / 001417 (waiting)."""
     throttle = ctx.services.throttle
-    await throttle.one_at_a_time(ctx.conn, throttle_key(user))
-    wait = await throttle.wait(ctx.conn, throttle_key(user))
+    wait = await throttle.attempt(ctx.conn, throttle_key(user))
     if wait:
         raise UgeneError(Code.TOO_MANY_ATTEMPTS, retry_after=wait)
     code = str(code).strip() if code is not None else ""

@@ -17,14 +17,16 @@ class Throttle:
     def __init__(self, clock: Clock):
         self.clock = clock
 
-    async def one_at_a_time(self, conn, key: str) -> None:
-        """Hold `key` until the transaction ends, so that its attempts are judged one after another.
+    async def attempt(self, conn, key: str, *others: str) -> int | None:
+        """Begin an attempt on `key`: the seconds left to wait on it or on `others`, or None.
 
+        `key` is held until the transaction ends, so that its attempts are judged one after another.
         Checking the wait, then counting the failure after the slow part (argon2), let concurrent
         attempts all pass the check before any failure was counted: 60 wrong passwords at once got
         about 24 tries, not 10. A transaction-level advisory lock ends with the transaction.
         """
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+        return await self.wait(conn, key, *others)
 
     async def wait(self, conn, *keys: str) -> int | None:
         """Seconds left to wait on the most locked of `keys`, or None when none is locked."""

@@ -29,8 +29,7 @@ async def sign_in(ctx: Context, login: str, password: str, code) -> Reply:
         user = None                      # a deleted account answers exactly like an unknown one
     limits = _limits(ctx, user, login)
     # The account's attempts one at a time (not the address's: that would queue every sign-in behind a NAT).
-    await ctx.services.throttle.one_at_a_time(ctx.conn, next(iter(limits)))
-    wait = await ctx.services.throttle.wait(ctx.conn, *limits)
+    wait = await ctx.services.throttle.attempt(ctx.conn, *limits)
     if wait:
         raise UgeneError(Code.TOO_MANY_ATTEMPTS, retry_after=wait)
     # An unknown account is verified against a dummy hash, so it costs the same time as a wrong password.

@@ -63,8 +63,7 @@ async def change_pwd(ctx: Context, args: ChangePwdArgs) -> Reply:
     user, conn, throttle = ctx.user, ctx.conn, ctx.services.throttle
     # A stolen access token must not become a way to guess the password at leisure.
     key = f"change-pwd:{user['id']}"
-    await throttle.one_at_a_time(conn, key)
-    wait = await throttle.wait(conn, key)
+    wait = await throttle.attempt(conn, key)
     if wait:
         raise UgeneError(Code.TOO_MANY_ATTEMPTS, retry_after=wait)
     if password_problem(args.new_pwd):
