@@ -19,6 +19,8 @@ import tempfile
 from typing import Any, Callable
 from urllib.parse import quote
 
+from .whole import write_whole
+
 INSTALL_HINT = ("PostgreSQL server binaries (initdb, pg_ctl) not found: install them with "
                 "`apt-get install -y postgresql` (Debian/Ubuntu)")
 SUPERUSER = "ugene"
@@ -141,11 +143,9 @@ class EmbeddedPostgres:
     def start(self) -> str:
         if self.cluster != self.root:
             self.root.mkdir(parents=True, exist_ok=True)
-            # Written aside, then renamed: a command starting at the same moment never reads half a path
-            # (an empty one would have put the cluster in the working directory).
-            draft = self.root / f".LOCATION-{os.getpid()}"
-            draft.write_text(f"{self.cluster}\n")
-            os.replace(draft, self.root / "LOCATION")
+            # Whole: a command starting at the same moment never reads half a path (an empty one would
+            # have put the cluster in the working directory).
+            write_whole(self.root / "LOCATION", f"{self.cluster}\n".encode())
         self.log(f"embedded postgres: cluster at {self.cluster}, socket in {self.socket_dir}")
         if not (self.cluster / "PG_VERSION").exists():
             self._initdb()

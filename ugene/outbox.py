@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
-import tempfile
 import time
 from datetime import timedelta
 from email.message import EmailMessage
@@ -19,6 +17,7 @@ from pathlib import Path
 import aiosmtplib
 
 from .clock import Clock
+from .whole import write_whole
 
 log = logging.getLogger("ugene.mail")
 CLAIM_SECONDS = 120
@@ -79,14 +78,7 @@ class FolderTransport:
         # each file 600), and a file appears whole, so whatever watches the folder never reads half a mail.
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self.folder / f"{self._stamp()}-{secrets.token_hex(4)}.eml"
-        fd, draft = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(message.as_bytes())
-            os.replace(draft, path)
-        except BaseException:
-            os.unlink(draft)
-            raise
+        write_whole(path, message.as_bytes())
         # The file's name, never its link: output ends up in logs, and logs never hold a link hash (§8).
         print(f"mail to {message['To']}: {message['Subject']} ({path})", flush=True)
 

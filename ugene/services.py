@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from .settings import Settings
 from .switches import Switches
 from .throttle import Throttle
 from .tokens import Tokens
+from .whole import write_whole
 
 log = logging.getLogger("ugene")
 
@@ -55,27 +54,16 @@ def load_secret(settings: Settings) -> str:
     """`UGENE_SECRET`, or the key kept (mode 600) in the data dir, made on first start.
 
     Processes may start on a fresh data dir at once (`serve --workers N`, `create-admin` beside
-    `serve`). Each writes a key whole into a file of its own and links it into place: the first link
-    wins, so all of them read one complete key. A plain write let a process read another's file while
-    it was still empty, or keep a key of its own, and its tokens failed on the other workers.
+    `serve`). The key is written whole and the first one in place wins (ugene.whole), so all of them
+    read one complete key. A plain write let a process read another's file while it was still empty,
+    or keep a key of its own, and its tokens failed on the other workers.
     """
     if settings.secret:
         return settings.secret
     path = Path(settings.data_dir) / "secret"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret-")    # mode 600
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(48))
-                out.flush()
-                os.fsync(out.fileno())
-            try:
-                os.link(draft, path)
-            except FileExistsError:
-                pass                    # another process linked its key first: that one is the key
-        finally:
-            os.unlink(draft)
+        write_whole(path, secrets.token_urlsafe(48).encode(), first_wins=True)
     value = path.read_text().strip()
     if not value:       # tokens signed with an empty key could be forged by anyone
         raise SecretUnusable(f"the signing key file {path} is empty: delete it to have a new key made "
