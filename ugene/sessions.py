@@ -51,11 +51,21 @@ WHERE s.access_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
   AND NOT u.deleted AND u.status
 """
 
+
+def _rows(status: str) -> int:
+    """How many rows an UPDATE changed, from asyncpg's status string ("UPDATE 3")."""
+    return int(status.split()[-1])
+
+
 VERIFIED_KEPT = 10_000     # tokens whose claims are kept: about 3 MB at most
 
 _SESSION_KEYS = ("session_id", "family_id", "session_completed", "expires_at", "role_permissions")
 
 
+# The account's row is the lock between making sessions and ending them all. What makes one from an
+# earlier one (rotate, complete) holds it FOR SHARE; revoke_user holds it FOR NO KEY UPDATE first. So
+# either the ending sees the new session, or the making finds the old one ended: a refresh racing a
+# password change, logout-all or block once left a live session behind.
 class Sessions:
     """Create, resolve, rotate and revoke sessions; every state change is in PostgreSQL."""
 
@@ -142,9 +152,9 @@ class Sessions:
         """Finish a 2FA sign-in: the pending session ends and a completed one of the same family starts.
 
         None when the pending session ended after the request found it (logout-all, a block, a password
-        change): the code must not revive the sign-in. The owner's row is locked as in rotate.
+        change): the code must not revive the sign-in.
         """
-        await conn.execute("SELECT 1 FROM ugene_user WHERE id = $1 FOR SHARE", session.user["id"])
+        await conn.execute("SELECT 1 FROM ugene_user WHERE id = $1 FOR SHARE", session.user["id"])  # the account's row
         if not await self.revoke(conn, session.id):
             return None
         return await self.create(conn, session.user, completed=True, ip=ip, user_agent=user_agent,
@@ -157,12 +167,9 @@ class Sessions:
         already rotated means it was stolen or replayed: the whole family is revoked.
         """
         now = self.clock.now()
-        # The owner's row first: whatever ends every session of the account (revoke_user) locks it too,
-        # so either that sees the session made here or this sees the old one ended. Without the lock a
-        # refresh racing a password change, logout-all or block left a live session behind.
         await conn.execute("""SELECT 1 FROM ugene_user
                               WHERE id = (SELECT user_id FROM ugene_session WHERE refresh_hash = $1) FOR SHARE""",
-                           digest(refresh_token))
+                           digest(refresh_token))                                    # the account's row
         row = await conn.fetchrow(
             """UPDATE ugene_session SET rotated_at = $2, revoked_at = COALESCE(revoked_at, $2)
                WHERE refresh_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL
@@ -196,9 +203,9 @@ class Sessions:
 
     async def revoke(self, conn, session_id: int) -> bool:
         """End one session; whether it was still live."""
-        result = await conn.execute("UPDATE ugene_session SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                                    session_id, self.clock.now())
-        return result != "UPDATE 0"
+        return _rows(await conn.execute(
+            "UPDATE ugene_session SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            session_id, self.clock.now())) == 1
 
     async def revoke_family(self, conn, family_id: int) -> None:
         await conn.execute(
@@ -206,14 +213,10 @@ class Sessions:
             family_id, self.clock.now())
 
     async def revoke_user(self, conn, user_id: int, *, keep: int | None = None) -> int:
-        """End every session of a user (but `keep`); returns how many ended.
-
-        The user's row is locked first (see rotate): the UPDATE, a statement of its own, then also
-        sees a session that a refresh committed meanwhile.
-        """
+        """End every session of a user (but `keep`); returns how many ended."""
+        # The UPDATE, a statement of its own after the lock, also sees what a refresh committed meanwhile.
         await conn.execute("SELECT 1 FROM ugene_user WHERE id = $1 FOR NO KEY UPDATE", user_id)
-        result = await conn.execute(
+        return _rows(await conn.execute(
             """UPDATE ugene_session SET revoked_at = $2
                WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $3""",
-            user_id, self.clock.now(), keep)
-        return int(result.split()[-1])
+            user_id, self.clock.now(), keep))
