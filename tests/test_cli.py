@@ -16,6 +16,8 @@ from ugene.embedded_pg import EmbeddedPostgres
 from ugene.settings import Settings
 
 from .conftest import free_port
+from .helpers import link_in
+from .served import Server, eventually
 
 
 def ugene(*args, env, timeout=120):
@@ -127,49 +129,39 @@ def test_serve_creates_the_first_admin_serves_and_stops_on_sigterm(pg, db, tmp_p
 
 
 def test_create_admin_beside_a_running_serve_leaves_its_database_running(tmp_path):
-    port = free_port()
-    env = environment(tmp_path, UGENE_PORT=str(port))          # the embedded database in the data dir
-    process = subprocess.Popen([sys.executable, "-m", "ugene", "serve"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    env = environment(tmp_path, UGENE_PORT=str(free_port()))   # the embedded database in the data dir
+    server = Server(env, tmp_path / "ugene.log")
     cluster = EmbeddedPostgres(tmp_path / "data" / "pg")
     try:
-        wait_until_serving(process, [])
+        server.start()
         created = ugene("create-admin", "--uname", "boss", "--email", "boss@example.test", "--password",
                         "Correct7Horse", env=env)
         assert created.returncode == 0, created.stderr
         assert cluster.running                                  # serve started it; create-admin found it
-        signin = call(port, "auth", "signin", uname="boss", **{"pass": "Correct7Horse"})
+        signin = call(server.port, "auth", "signin", uname="boss", **{"pass": "Correct7Horse"})
         assert signin["success"] == 1, signin
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        assert server.stop(timeout=30) == 0
         assert not cluster.running                              # the one that started it stopped it
     finally:
-        if process.poll() is None:
-            process.kill()
+        server.stop()
         cluster.stop()
         if cluster.cluster != cluster.root:                     # relocated outside tmp_path
             shutil.rmtree(cluster.cluster, ignore_errors=True)
 
 
-def test_serve_on_another_port_mails_links_that_reach_it(pg, db, tmp_path):
+async def test_serve_on_another_port_mails_links_that_reach_it(pg, db, tmp_path):
     port = free_port()                      # UGENE_PUBLIC_URL unset: links are built from host and port
-    env = environment(tmp_path, UGENE_DATABASE_URL=pg, UGENE_PORT=str(port))
-    process = subprocess.Popen([sys.executable, "-m", "ugene", "serve"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    server = Server(environment(tmp_path, UGENE_DATABASE_URL=pg, UGENE_PORT=str(port)), tmp_path / "ugene.log")
     try:
-        wait_until_serving(process, [])
+        server.start()
         signup = call(port, "reg", "signup", uname="porter", email="porter@example.test", **{"pass": "Francis1992"})
         assert signup["success"] == 1, signup
-        mail_dir, deadline = tmp_path / "data" / "mail", time.monotonic() + 20
-        while not (mails := list(mail_dir.glob("*.eml"))) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        mail = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
-        link = re.search(r"^(http://\S+)$", mail.get_body(("plain",)).get_content(), re.M).group(1)
+        [mail] = await eventually(lambda: list((tmp_path / "data" / "mail").glob("*.eml")), 20, "the mail file")
+        link = link_in(email.message_from_bytes(mail.read_bytes(), policy=email.policy.default))
         assert link.startswith(f"http://127.0.0.1:{port}/api/reg/confirm-email/")
         assert get_json(link)["answer"]["message"] == "100006"
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+        server.stop()
 
 
 def test_the_default_public_url_is_where_serve_listens():
