@@ -26,6 +26,8 @@ class Throttle:
         about 24 tries, not 10. A transaction-level advisory lock ends with the transaction.
         """
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+        # A statement of its own: its snapshot is taken once the lock is granted, so it sees the
+        # failure the previous holder committed (one statement would read from before the wait).
         return await self.wait(conn, key, *others)
 
     async def wait(self, conn, *keys: str) -> int | None:
